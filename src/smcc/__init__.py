@@ -1,0 +1,3 @@
+"""smcc — a social media command center for the terminal."""
+
+__version__ = "0.1.0"

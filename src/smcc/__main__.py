@@ -1,0 +1,3 @@
+from smcc.cli import main
+
+main()

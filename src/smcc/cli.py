@@ -1,0 +1,456 @@
+"""The `smcc` command: a thin layer over the library.
+
+Every command takes `--config PATH` and `--db PATH` (also accepted before the command name). Bad
+input ends with one line per problem on stderr and a non-zero exit; never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+from rich.console import Console
+from rich.live import Live
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from smcc import __version__
+from smcc import config as cfg
+from smcc import ingest as ingest_mod
+from smcc.pipeline import PipelineStats
+from smcc.sources import Source, SourceUnavailable, build_sources
+from smcc.store import LeaseInfo, MentionFilter, Store, StoreError
+from smcc.transfer import dumps_stats, export_mentions, import_jsonl
+
+EXIT_PROBLEM = 1
+EXIT_USAGE = 2
+
+# soft_wrap: one problem is one line, whatever the terminal width (scripts grep these lines).
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = EXIT_PROBLEM) -> NoReturn:
+    err.print(Text(f"smcc: {message}", style="red"))
+    sys.exit(code)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared options and context
+
+
+class Ctx:
+    def __init__(self) -> None:
+        self.config_path: Path | None = None
+        self.db_path: Path | None = None
+
+    def config(self) -> tuple[cfg.Config, Path | None]:
+        try:
+            return cfg.load(self.config_path)
+        except cfg.ConfigError as exc:
+            for problem in exc.problems:
+                err.print(Text(str(problem)))
+            err.print(Text("smcc: fix the config (see `smcc config check`)", style="red"))
+            sys.exit(EXIT_USAGE)
+
+    def database(self, config: cfg.Config) -> Path:
+        """--db, else $SMCC_DB, else [store] path, else smcc.db in the user data dir."""
+        if self.db_path is not None:
+            return self.db_path
+        env = os.environ.get("SMCC_DB")
+        if env:
+            return Path(env)
+        if config.store.path is not None:
+            return config.store.path
+        return cfg.user_data_dir() / "smcc.db"
+
+    @contextmanager
+    def store(self, config: cfg.Config, *, create: bool = True) -> Iterator[Store]:
+        try:
+            store = Store.open(self.database(config), create=create)
+        except StoreError as exc:
+            fail(str(exc))
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+def _remember(kind: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def callback(ctx: click.Context, _: click.Parameter, value: Any) -> Any:
+        if value is not None:
+            setattr(ctx.ensure_object(Ctx), kind, value)
+        return value
+
+    return callback
+
+
+def common(func: F) -> F:
+    """--config and --db on every command (and on the group)."""
+    func = click.option(
+        "--db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        callback=_remember("db_path"),
+        expose_value=False,
+        is_eager=True,
+        help="SQLite database (default: $SMCC_DB, [store] path, or the user data dir).",
+    )(func)
+    return click.option(
+        "--config",
+        type=click.Path(dir_okay=False, path_type=Path),
+        callback=_remember("config_path"),
+        expose_value=False,
+        is_eager=True,
+        help="config.toml to use (default: $SMCC_CONFIG, ./config.toml, user config dir).",
+    )(func)
+
+
+pass_ctx = click.make_pass_decorator(Ctx, ensure=True)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="smcc")
+@common
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """smcc — a social media command center for the terminal.
+
+    Without a command, smcc ingests from the configured sources (the built-in demo when nothing
+    else is configured) and shows live rates.
+    """
+    ctx.ensure_object(Ctx)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(ingest_cmd)
+
+
+# ---------------------------------------------------------------------------------------------
+# config
+
+
+@main.group("config")
+def config_group() -> None:
+    """Check or create config.toml."""
+
+
+@config_group.command("check")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@common
+@pass_ctx
+def config_check(ctx: Ctx, path: Path | None) -> None:
+    """Validate a config file: exit 0 when valid, else one line per problem and exit 2."""
+    target = path or cfg.find_config(ctx.config_path)
+    if target is None:
+        out.print("no config file found; smcc uses its built-in demo config")
+        return
+    try:
+        config = cfg.load_config(target)
+    except cfg.ConfigError as exc:
+        for problem in exc.problems:
+            err.print(Text(str(problem)))
+        sys.exit(EXIT_USAGE)
+    out.print(
+        Text(
+            f"{target}: ok — {len(config.brands)} brands, {len(config.competitors)} competitors, "
+            f"{len(config.sources)} sources, {len(config.departments)} departments, "
+            f"{len(config.rules)} rules"
+        )
+    )
+
+
+@config_group.command("init")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.option(
+    "--path",
+    "target",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write (default: the user config dir).",
+)
+def config_init(force: bool, target: Path | None) -> None:
+    """Write the documented starter config to the user config dir."""
+    target = target or cfg.user_config_path()
+    if target.exists() and not force:
+        fail(f"{target} exists; use --force to overwrite it", EXIT_PROBLEM)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(cfg.starter_config_text(), encoding="utf-8")
+    out.print(Text(f"wrote {target}"))
+
+
+# ---------------------------------------------------------------------------------------------
+# ingest
+
+
+def _health_table(stats: PipelineStats, sources: list[Source], queued: int) -> Table:
+    now = time.monotonic()
+    table = Table(title="smcc ingest", title_justify="left", expand=False)
+    for column in ("source", "state", "fetched", "stored", "dupes", "rate/s", "detail"):
+        table.add_column(column, justify="right" if column in ("fetched", "stored") else "left")
+    for source in sources:
+        s = stats.sources[source.name]
+        health = source.health
+        detail = health.reason
+        if health.until is not None and health.state == "backing_off":
+            detail = f"retry at {health.until:%H:%M:%S}: {detail}"
+        elif health.warnings:
+            detail = health.warnings[-1]
+        table.add_row(
+            Text(source.name),
+            Text(health.state.value),
+            f"{s.fetched:,}",
+            f"{s.stored:,}",
+            f"{s.duplicates:,}",
+            f"{s.rate(now):,.0f}",
+            Text(detail[:80]),
+        )
+    elapsed = now - stats.started
+    table.caption = (
+        f"{stats.stored:,} stored in {elapsed:,.0f}s · {stats.batches:,} batches · "
+        f"queue {queued:,} · Ctrl-C stops (all fetched mentions are kept)"
+    )
+    return table
+
+
+@main.command("ingest")
+@click.option("--source", "source_names", multiple=True, metavar="NAME", help="Only this source.")
+@click.option("--limit", type=click.IntRange(min=1), help="Stop after about N new mentions.")
+@click.option("--quiet", "-q", is_flag=True, help="No live table; print the summary only.")
+@common
+@pass_ctx
+def ingest_cmd(ctx: Ctx, source_names: tuple[str, ...], limit: int | None, quiet: bool) -> None:
+    """Run the sources headless into the database, with live rates."""
+    config, _ = ctx.config()
+    try:
+        sources = build_sources(config, source_names, limit=limit)
+    except SourceUnavailable as exc:
+        fail(str(exc), EXIT_USAGE)
+    if not sources:
+        fail("no enabled sources in the config; add one under [sources.NAME]", EXIT_USAGE)
+    with ctx.store(config) as store:
+        run = ingest_mod.prepare(config, store, sources, limit=limit)
+        stats = asyncio.run(_ingest(run, sources, quiet))
+        out.print(
+            Text(
+                f"stored {stats.stored:,} new mentions ({stats.duplicates:,} duplicates skipped) "
+                f"in {store.path}"
+            )
+        )
+
+
+async def _ingest(run: ingest_mod.IngestRun, sources: list[Source], quiet: bool) -> PipelineStats:
+    loop = asyncio.get_running_loop()
+    interrupted = 0
+
+    def on_signal() -> None:
+        nonlocal interrupted
+        interrupted += 1
+        if interrupted > 1:
+            # A second Ctrl-C while draining: stop now; committed batches are safe in the store.
+            os._exit(130)
+        run.stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+
+    def waiting(lease: LeaseInfo | None) -> None:
+        if lease is not None and not quiet:
+            err.print(
+                Text(
+                    f"standby: {lease.holder} holds the ingest lease (until "
+                    f"{lease.expires_at:%H:%M:%S} UTC); taking over when it stops"
+                ),
+                end="\r",
+            )
+
+    task = asyncio.create_task(ingest_mod.run(run, on_wait=waiting))
+    if quiet or not err.is_terminal:
+        return await task
+    with Live(console=err, refresh_per_second=4, transient=False) as live:
+        while not task.done():
+            live.update(_health_table(run.pipeline.stats, sources, run.pipeline.queued))
+            await asyncio.wait({task}, timeout=0.25)
+        live.update(_health_table(run.pipeline.stats, sources, run.pipeline.queued))
+    return task.result()
+
+
+# ---------------------------------------------------------------------------------------------
+# export, import, stats
+
+
+def _parse_time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        fail(
+            f"{option} {value!r}: not a date/time; write e.g. 2026-11-23 or 2026-11-23T08:00+07:00"
+        )
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def filter_options(func: F) -> F:
+    for option in reversed(
+        (
+            click.option(
+                "--since", metavar="TIME", help="Created at or after (ISO 8601; UTC if no zone)."
+            ),
+            click.option("--until", metavar="TIME", help="Created before (ISO 8601)."),
+            click.option(
+                "--tier", type=click.IntRange(1, 3), multiple=True, help="Tier 1, 2 or 3."
+            ),
+            click.option("--department", multiple=True, metavar="NAME"),
+            click.option("--brand", multiple=True, metavar="NAME"),
+            click.option("--source", multiple=True, metavar="NAME"),
+        )
+    ):
+        func = option(func)
+    return func
+
+
+def _filter(
+    since: str | None,
+    until: str | None,
+    tier: tuple[int, ...],
+    department: tuple[str, ...],
+    brand: tuple[str, ...],
+    source: tuple[str, ...],
+) -> MentionFilter:
+    return MentionFilter(
+        since=_parse_time(since, "--since"),
+        until=_parse_time(until, "--until"),
+        tiers=tier,
+        departments=department,
+        brands=brand,
+        sources=source,
+    )
+
+
+@main.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="jsonl", show_default=True
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default stdout)."
+)
+@filter_options
+@common
+@pass_ctx
+def export_cmd(
+    ctx: Ctx,
+    fmt: str,
+    output: Path | None,
+    since: str | None,
+    until: str | None,
+    tier: tuple[int, ...],
+    department: tuple[str, ...],
+    brand: tuple[str, ...],
+    source: tuple[str, ...],
+) -> None:
+    """Write stored mentions as CSV or JSONL (JSONL can be imported and replayed)."""
+    config, _ = ctx.config()
+    where = _filter(since, until, tier, department, brand, source)
+    with ctx.store(config, create=False) as store:
+        if output is None:
+            count = export_mentions(store, where, fmt, sys.stdout)
+        else:
+            try:
+                with output.open("w", encoding="utf-8", newline="") as fh:
+                    count = export_mentions(store, where, fmt, fh)
+            except OSError as exc:
+                fail(f"{output}: cannot write ({exc.strerror})")
+    err.print(Text(f"exported {count:,} mentions"))
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@common
+@pass_ctx
+def import_cmd(ctx: Ctx, file: Path) -> None:
+    """Import a JSONL file written by `smcc export`; bad lines are reported and skipped."""
+    config, _ = ctx.config()
+    try:
+        total_lines = sum(1 for _ in file.open("rb"))
+    except OSError as exc:
+        fail(f"{file}: cannot read ({exc.strerror})")
+    with ctx.store(config) as store:
+        progress = Progress(
+            TextColumn("importing"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        )
+        with progress:
+            task = progress.add_task("import", total=total_lines)
+            result = import_jsonl(
+                store, file, progress=lambda line: progress.update(task, completed=line)
+            )
+    for bad in result.bad:
+        err.print(Text(bad.format(file)))
+    out.print(
+        Text(
+            f"imported {result.imported:,} mentions, {result.duplicates:,} already stored, "
+            f"{len(result.bad):,} bad lines"
+        )
+    )
+    if result.bad:
+        sys.exit(EXIT_PROBLEM)
+
+
+@main.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@filter_options
+@common
+@pass_ctx
+def stats_cmd(
+    ctx: Ctx,
+    as_json: bool,
+    since: str | None,
+    until: str | None,
+    tier: tuple[int, ...],
+    department: tuple[str, ...],
+    brand: tuple[str, ...],
+    source: tuple[str, ...],
+) -> None:
+    """Counts of stored mentions by tier, department, source, language, status and brand."""
+    config, _ = ctx.config()
+    where = _filter(since, until, tier, department, brand, source)
+    with ctx.store(config, create=False) as store:
+        stats = store.stats(where)
+    if as_json:
+        click.echo(dumps_stats(stats))
+        return
+    out.print(Text(f"{stats['total']:,} mentions"))
+    for key, title in (
+        ("by_tier", "tier"),
+        ("by_department", "department"),
+        ("by_source", "source"),
+        ("by_language", "language"),
+        ("by_status", "status"),
+        ("by_brand", "brand"),
+    ):
+        table = Table(title=title, title_justify="left")
+        table.add_column(title)
+        table.add_column("count", justify="right")
+        for name, count in stats[key].items():
+            table.add_row(Text(name), f"{count:,}")
+        out.print(table)
+
+
+def run() -> None:  # pragma: no cover - console entry for `python -m smcc`
+    main()
+
+
+__all__ = ["main"]

@@ -1,0 +1,124 @@
+"""The Source protocol: how a platform becomes a stream of mentions.
+
+A source turns a platform into batches of :class:`~smcc.models.Mention` together with an opaque
+**cursor** that says where the batch ends. The pipeline stores each batch and its cursor in one
+transaction and hands the stored cursor back on the next start, so a source never needs to know the
+store exists. Health is reported through :class:`SourceHealth`; backoff is shared here so that every
+adapter behaves the same way under rate limits and outages.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+from smcc.models import Mention, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """Mentions a source produced, and the cursor to resume from after them."""
+
+    mentions: list[Mention]
+    cursor: str | None
+
+
+class HealthState(enum.StrEnum):
+    STARTING = "starting"
+    CONNECTED = "connected"
+    BACKING_OFF = "backing_off"
+    FAILING = "failing"
+    STOPPED = "stopped"
+    FINISHED = "finished"
+
+
+@dataclass(slots=True)
+class SourceHealth:
+    """What the console's source-health line shows for one source."""
+
+    state: HealthState = HealthState.STARTING
+    since: datetime = field(default_factory=utcnow)
+    until: datetime | None = None
+    """While backing off: when the next attempt is due."""
+    reason: str = ""
+    fetched: int = 0
+    errors: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def set(self, state: HealthState, reason: str = "", until: datetime | None = None) -> None:
+        if state is not self.state:
+            self.since = utcnow()
+        self.state, self.reason, self.until = state, reason, until
+
+    def warn(self, message: str, keep: int = 50) -> None:
+        """Record a non-fatal problem (a bad line, a malformed entry) without stopping."""
+        self.warnings.append(message)
+        del self.warnings[:-keep]
+
+
+class SourceError(Exception):
+    """A failure a source reports as health; `retry_after` overrides the backoff when known."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, fatal: bool = False):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.fatal = fatal
+
+
+@dataclass(slots=True)
+class Backoff:
+    """Exponential backoff with full jitter, capped; `reset()` after a success."""
+
+    base: float = 1.0
+    cap: float = 300.0
+    attempt: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def next_delay(self, retry_after: float | None = None) -> float:
+        self.attempt += 1
+        if retry_after is not None:
+            return max(0.0, retry_after)
+        ceiling = min(self.cap, self.base * 2 ** (self.attempt - 1))
+        return self.rng.uniform(ceiling / 2, ceiling)
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+    def until(self, delay: float) -> datetime:
+        return utcnow() + timedelta(seconds=delay)
+
+
+class Source(abc.ABC):
+    """One configured source (`[sources.NAME]`). Subclasses implement :meth:`stream`."""
+
+    type: ClassVar[str]
+    can_reply: ClassVar[bool] = False
+    can_post: ClassVar[bool] = False
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.health = SourceHealth()
+
+    @abc.abstractmethod
+    def stream(self, cursor: str | None) -> AsyncIterator[Fetched]:
+        """Yield batches from `cursor` (None: from the beginning) until exhausted or cancelled.
+
+        A source that runs forever (a live platform, the demo) never returns; a finite one (a
+        replay file, `--limit`) returns when done. Cancellation must leave nothing half-yielded.
+        """
+
+    async def reply(self, mention: Mention, text: str, idempotency_key: str) -> str:
+        """Post `text` as a reply to `mention`; return the platform's id of the new post."""
+        raise NotImplementedError(f"source {self.name!r} ({self.type}) cannot reply")
+
+    async def post(self, text: str, idempotency_key: str) -> str:
+        """Publish `text` as a new post; return the platform's id."""
+        raise NotImplementedError(f"source {self.name!r} ({self.type}) cannot post")
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, most sources hold nothing
+        """Release connections; called once when the pipeline stops."""

@@ -1,0 +1,179 @@
+"""The schema as an ordered list of migrations.
+
+A migration is a list of SQL statements applied in one transaction together with its row in
+`schema_version`, so a crash mid-migration leaves the previous version intact. Append new
+migrations at the end; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+APPLICATION_ID = 0x736D6363
+"""`PRAGMA application_id` of an smcc database: 'smcc' in ASCII."""
+
+# Topics of the change counter: a pane re-queries only when the topic it shows moves.
+TOPICS = ("mentions", "outbox", "alerts", "events", "cursors", "leases", "selection")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+_V1 = (
+    """CREATE TABLE smcc_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+    """CREATE TABLE authors (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        handle TEXT NOT NULL,
+        display_name TEXT NOT NULL DEFAULT '',
+        followers INTEGER NOT NULL DEFAULT 0,
+        verified INTEGER NOT NULL DEFAULT 0,
+        external_id TEXT,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        UNIQUE (source, handle)
+    )""",
+    """CREATE TABLE mentions (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        url TEXT NOT NULL DEFAULT '',
+        author_id INTEGER REFERENCES authors(id),
+        author_handle TEXT NOT NULL,
+        author_name TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL,
+        language TEXT,
+        lang_confidence REAL,
+        created_at TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        reply_to_id TEXT,
+        conversation_id TEXT,
+        likes INTEGER NOT NULL DEFAULT 0,
+        reposts INTEGER NOT NULL DEFAULT 0,
+        replies INTEGER NOT NULL DEFAULT 0,
+        quotes INTEGER NOT NULL DEFAULT 0,
+        brand TEXT,
+        sentiment REAL,
+        sentiment_label TEXT NOT NULL DEFAULT 'unknown',
+        analyzer TEXT NOT NULL DEFAULT '',
+        tier INTEGER CHECK (tier IN (1, 2, 3)),
+        department TEXT,
+        sla_due TEXT,
+        tags TEXT NOT NULL DEFAULT '[]',
+        rule TEXT,
+        explanation TEXT,
+        score REAL NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'new'
+            CHECK (status IN ('new', 'claimed', 'replied', 'dismissed', 'escalated')),
+        claimed_by TEXT,
+        first_response_at TEXT,
+        raw TEXT NOT NULL DEFAULT '{}',
+        UNIQUE (source, external_id)
+    )""",
+    "CREATE INDEX mentions_queue ON mentions (tier, status, sla_due)",
+    "CREATE INDEX mentions_created ON mentions (created_at)",
+    "CREATE INDEX mentions_brand ON mentions (brand, created_at)",
+    "CREATE INDEX mentions_conversation ON mentions (source, conversation_id)",
+    "CREATE INDEX mentions_author ON mentions (author_id)",
+    # Full-text search over the text and the author, kept in step by triggers. The names follow
+    # sqlite-utils' convention so that `Table.search()` finds the index.
+    """CREATE VIRTUAL TABLE mentions_fts USING fts5 (
+        text, author_handle, author_name,
+        content=[mentions], content_rowid=[id],
+        tokenize = 'unicode61 remove_diacritics 2'
+    )""",
+    """CREATE TRIGGER mentions_ai AFTER INSERT ON mentions BEGIN
+        INSERT INTO mentions_fts (rowid, text, author_handle, author_name)
+        VALUES (new.id, new.text, new.author_handle, new.author_name);
+    END""",
+    """CREATE TRIGGER mentions_ad AFTER DELETE ON mentions BEGIN
+        INSERT INTO mentions_fts (mentions_fts, rowid, text, author_handle, author_name)
+        VALUES ('delete', old.id, old.text, old.author_handle, old.author_name);
+    END""",
+    """CREATE TRIGGER mentions_au AFTER UPDATE OF text, author_handle, author_name ON mentions
+    BEGIN
+        INSERT INTO mentions_fts (mentions_fts, rowid, text, author_handle, author_name)
+        VALUES ('delete', old.id, old.text, old.author_handle, old.author_name);
+        INSERT INTO mentions_fts (rowid, text, author_handle, author_name)
+        VALUES (new.id, new.text, new.author_handle, new.author_name);
+    END""",
+    """CREATE TABLE cursors (
+        source TEXT PRIMARY KEY,
+        cursor TEXT,
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('reply', 'post')),
+        source TEXT NOT NULL,
+        text TEXT NOT NULL,
+        mention_id INTEGER REFERENCES mentions(id),
+        in_reply_to TEXT,
+        state TEXT NOT NULL,
+        scheduled_at TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        platform_id TEXT,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        operator TEXT NOT NULL DEFAULT '',
+        approved_by TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    )""",
+    "CREATE INDEX outbox_due ON outbox (state, scheduled_at)",
+    """CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        mention_id INTEGER,
+        outbox_id INTEGER,
+        detail TEXT NOT NULL DEFAULT '{}'
+    )""",
+    "CREATE INDEX events_mention ON events (mention_id)",
+    """CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        brand TEXT,
+        severity TEXT NOT NULL,
+        message TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT
+    )""",
+    "CREATE INDEX alerts_active ON alerts (ended_at)",
+    # Per-minute counts for meters, spikes and reports; '' and 0 stand for "unknown" so that the
+    # primary key can hold them.
+    """CREATE TABLE rollups (
+        minute TEXT NOT NULL,
+        source TEXT NOT NULL,
+        brand TEXT NOT NULL,
+        language TEXT NOT NULL,
+        tier INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        sentiment_sum REAL NOT NULL DEFAULT 0,
+        sentiment_n INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (minute, source, brand, language, tier)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE changes (
+        topic TEXT PRIMARY KEY,
+        counter INTEGER NOT NULL DEFAULT 0
+    )""",
+    """CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        acquired_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    )""",
+    *(f"INSERT INTO changes (topic, counter) VALUES ('{t}', 0)" for t in TOPICS),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _V1),)
+
+LATEST = MIGRATIONS[-1].version

@@ -1,0 +1,651 @@
+"""The Store: the only shared state, and the only place with SQL.
+
+One SQLite file in WAL mode. Writers take `BEGIN IMMEDIATE` so that two processes never deadlock
+upgrading a read lock; readers never block writers. Every write transaction bumps the change counter
+of its topic, so another process learns that something changed with one tiny query.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from smcc.models import (
+    Alert,
+    AlertKind,
+    Author,
+    Engagement,
+    Event,
+    Mention,
+    Sentiment,
+    Status,
+    Triage,
+    utcnow,
+)
+from smcc.store.schema import APPLICATION_ID, LATEST, MIGRATIONS
+
+BUSY_TIMEOUT_MS = 10_000
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class StoreError(Exception):
+    """The database cannot be used as asked; the message says what to do."""
+
+
+def ts(value: datetime) -> str:
+    """A UTC timestamp in one fixed-width text form, so that text order is time order."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_ts(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _opt_ts(value: datetime | None) -> str | None:
+    return ts(value) if value is not None else None
+
+
+def _opt_from_ts(value: str | None) -> datetime | None:
+    return from_ts(value) if value is not None else None
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    inserted: int
+    duplicates: int
+    first_id: int | None = None
+    """Row ids of this batch's new mentions are first_id … first_id + inserted - 1."""
+
+
+@dataclass
+class MentionFilter:
+    """Filters shared by export, stats and the console's queues."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    tiers: Sequence[int] = ()
+    departments: Sequence[str] = ()
+    brands: Sequence[str] = ()
+    sources: Sequence[str] = ()
+    languages: Sequence[str] = ()
+    statuses: Sequence[str] = ()
+
+    def conditions(self, prefix: str = "") -> tuple[list[str], list[Any]]:
+        """SQL conditions and their arguments; `prefix` qualifies columns ("m.")."""
+        where: list[str] = []
+        args: list[Any] = []
+        if self.since is not None:
+            where.append(f"{prefix}created_at >= ?")
+            args.append(ts(self.since))
+        if self.until is not None:
+            where.append(f"{prefix}created_at < ?")
+            args.append(ts(self.until))
+        for column, values in (
+            ("tier", self.tiers),
+            ("department", self.departments),
+            ("brand", self.brands),
+            ("source", self.sources),
+            ("language", self.languages),
+            ("status", self.statuses),
+        ):
+            if values:
+                where.append(f"{prefix}{column} IN ({', '.join('?' * len(values))})")
+                args.extend(values)
+        return where, args
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """A WHERE clause (or nothing) over the mentions table, and its arguments."""
+        where, args = self.conditions()
+        return (" WHERE " + " AND ".join(where) if where else ""), args
+
+
+@dataclass(frozen=True)
+class LeaseInfo:
+    name: str
+    holder: str
+    acquired_at: datetime
+    expires_at: datetime
+
+
+def process_identity() -> str:
+    """Who holds a lease: host and pid, so a dead holder on this host is recognised at once."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _holder_is_dead(holder: str) -> bool:
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+_MENTION_COLUMNS = (
+    "source, external_id, url, author_id, author_handle, author_name, text, language, "
+    "lang_confidence, created_at, received_at, reply_to_id, conversation_id, likes, reposts, "
+    "replies, quotes, brand, sentiment, sentiment_label, analyzer, tier, department, sla_due, "
+    "tags, rule, explanation, score, status, raw"
+)
+_INSERT_MENTION = (
+    f"INSERT INTO mentions ({_MENTION_COLUMNS}) VALUES (?, ?, ?, "
+    "(SELECT id FROM authors WHERE source = ? AND handle = ?), "
+    + ", ".join("?" * 26)
+    + ") ON CONFLICT (source, external_id) DO NOTHING"
+)
+_UPSERT_AUTHOR = """
+INSERT INTO authors (source, handle, display_name, followers, verified, external_id,
+                     first_seen, last_seen)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (source, handle) DO UPDATE SET
+    display_name = excluded.display_name,
+    followers = excluded.followers,
+    verified = excluded.verified,
+    external_id = coalesce(excluded.external_id, authors.external_id),
+    last_seen = excluded.last_seen
+WHERE excluded.last_seen >= authors.last_seen
+"""
+_ROLLUP = """
+INSERT INTO rollups (minute, source, brand, language, tier, count, sentiment_sum, sentiment_n)
+SELECT substr(created_at, 1, 16), source, coalesce(brand, ''), coalesce(language, ''),
+       coalesce(tier, 0), count(*), coalesce(sum(sentiment), 0), count(sentiment)
+FROM mentions WHERE id > ?
+GROUP BY 1, 2, 3, 4, 5
+ON CONFLICT (minute, source, brand, language, tier) DO UPDATE SET
+    count = count + excluded.count,
+    sentiment_sum = sentiment_sum + excluded.sentiment_sum,
+    sentiment_n = sentiment_n + excluded.sentiment_n
+"""
+
+
+def _mention_params(m: Mention) -> tuple[Any, ...]:
+    t = m.triage
+    e = m.engagement
+    s = m.sentiment
+    return (
+        m.source,
+        m.external_id,
+        m.url,
+        m.source,
+        m.author.handle,
+        m.author.handle,
+        m.author.display_name,
+        m.text,
+        m.language,
+        m.lang_confidence,
+        ts(m.created_at),
+        ts(m.received_at),
+        m.reply_to_id,
+        m.conversation_id,
+        e.likes,
+        e.reposts,
+        e.replies,
+        e.quotes,
+        m.brand,
+        s.score,
+        s.label,
+        s.analyzer,
+        t.tier if t else None,
+        t.department if t else None,
+        _opt_ts(t.sla_due) if t else None,
+        json.dumps(t.tags, ensure_ascii=False) if t else "[]",
+        t.rule if t else None,
+        t.explanation if t else None,
+        t.score if t else 0.0,
+        m.status.value,
+        json.dumps(m.raw, ensure_ascii=False, default=str),
+    )
+
+
+def _author_params(m: Mention) -> tuple[Any, ...]:
+    a = m.author
+    seen = ts(m.created_at)
+    return (m.source, a.handle, a.display_name, a.followers, a.verified, a.external_id, seen, seen)
+
+
+def mention_from_row(row: sqlite3.Row) -> Mention:
+    tier = row["tier"]
+    triage = None
+    if tier is not None:
+        triage = Triage(
+            tier=tier,
+            department=row["department"] or "",
+            sla_due=_opt_from_ts(row["sla_due"]),
+            tags=json.loads(row["tags"]),
+            rule=row["rule"] or "",
+            explanation=row["explanation"] or "",
+            score=row["score"],
+        )
+    return Mention(
+        id=row["id"],
+        source=row["source"],
+        external_id=row["external_id"],
+        url=row["url"],
+        author=Author(
+            handle=row["author_handle"],
+            display_name=row["author_name"],
+            followers=row["followers"] or 0,
+            verified=bool(row["verified"]),
+            external_id=row["author_external_id"],
+        ),
+        text=row["text"],
+        language=row["language"],
+        lang_confidence=row["lang_confidence"],
+        created_at=from_ts(row["created_at"]),
+        received_at=from_ts(row["received_at"]),
+        reply_to_id=row["reply_to_id"],
+        conversation_id=row["conversation_id"],
+        engagement=Engagement(
+            likes=row["likes"], reposts=row["reposts"], replies=row["replies"], quotes=row["quotes"]
+        ),
+        brand=row["brand"],
+        sentiment=Sentiment(
+            score=row["sentiment"], label=row["sentiment_label"], analyzer=row["analyzer"]
+        ),
+        triage=triage,
+        status=Status(row["status"]),
+        raw=json.loads(row["raw"]),
+    )
+
+
+_SELECT_MENTIONS = """
+SELECT m.*, a.followers, a.verified, a.external_id AS author_external_id
+FROM mentions m LEFT JOIN authors a ON a.id = m.author_id
+"""
+
+
+def _check_existing(path: Path) -> None:
+    """Refuse, without writing anything, a file that is not an smcc database we understand."""
+    with path.open("rb") as fh:
+        header = fh.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        raise StoreError(f"{path}: not an SQLite database; point --db at an smcc database")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open: {exc}") from None
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if app_id != APPLICATION_ID:
+            if tables:
+                raise StoreError(
+                    f"{path}: an SQLite database of another program, not an smcc database; "
+                    "choose another --db path"
+                )
+            return
+        version = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: unreadable database ({exc})") from None
+    finally:
+        conn.close()
+    if version is not None and version > LATEST:
+        raise StoreError(
+            f"{path}: written by a newer smcc (schema version {version}, this smcc knows up to "
+            f"{LATEST}); upgrade smcc to use it"
+        )
+
+
+class Store:
+    """A connection to one smcc database. Use one Store per thread."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self.conn = conn
+        self.path = path
+        self.db = sqlite_utils.Database(conn)
+        self._lock = threading.RLock()
+
+    # -- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | str, *, create: bool = True) -> Store:
+        """Open (and create or migrate) the database at `path`; ':memory:' for tests."""
+        memory = str(path) == ":memory:"
+        if not memory:
+            p = Path(path)
+            if p.exists() and p.stat().st_size > 0:
+                _check_existing(p)
+            elif not create:
+                raise StoreError(f"{p}: no such database; run `smcc ingest` first")
+            else:
+                p.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(
+                str(path),
+                isolation_level=None,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open database ({exc})") from None
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not memory:
+            conn.execute("PRAGMA journal_mode = WAL")
+        # NORMAL is durable against process crashes in WAL mode; only an OS crash or power loss
+        # can drop the last transactions, which the sources then fetch again from their cursor.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        store = cls(conn, str(path))
+        store._migrate()
+        return store
+
+    @classmethod
+    def memory(cls) -> Store:
+        return cls.open(":memory:")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; rolled back if the block raises."""
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        current = self.schema_version()
+        for migration in MIGRATIONS:
+            if migration.version <= current:
+                continue
+            with self.transaction() as conn:
+                for statement in migration.statements:
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                    (migration.version, migration.name, ts(utcnow())),
+                )
+                if migration.version == 1:
+                    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+    def schema_version(self) -> int:
+        row = self.conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
+
+    # -- change counter --------------------------------------------------------------------------
+
+    def _bump(self, conn: sqlite3.Connection, *topics: str) -> None:
+        for topic in topics:
+            conn.execute("UPDATE changes SET counter = counter + 1 WHERE topic = ?", (topic,))
+
+    def changes(self) -> dict[str, int]:
+        """Counters per topic; a reader compares them with the last values it saw."""
+        return {r[0]: r[1] for r in self.conn.execute("SELECT topic, counter FROM changes")}
+
+    # -- mentions ------------------------------------------------------------------------------
+
+    def insert_batch(
+        self, mentions: Sequence[Mention], cursors: dict[str, str | None] | None = None
+    ) -> BatchResult:
+        """Store mentions (skipping ones already stored) and the sources' cursors atomically."""
+        authors = {(m.source, m.author.handle): m for m in mentions}
+        with self.transaction() as conn:
+            before = conn.execute("SELECT coalesce(max(id), 0) FROM mentions").fetchone()[0]
+            if authors:
+                conn.executemany(_UPSERT_AUTHOR, [_author_params(m) for m in authors.values()])
+            conn.executemany(_INSERT_MENTION, [_mention_params(m) for m in mentions])
+            inserted = conn.execute(
+                "SELECT count(*) FROM mentions WHERE id > ?", (before,)
+            ).fetchone()[0]
+            if inserted:
+                conn.execute(_ROLLUP, (before,))
+                self._bump(conn, "mentions")
+            if cursors:
+                now = ts(utcnow())
+                conn.executemany(
+                    "INSERT INTO cursors (source, cursor, updated_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, "
+                    "updated_at = excluded.updated_at",
+                    [(source, cursor, now) for source, cursor in cursors.items()],
+                )
+                self._bump(conn, "cursors")
+        return BatchResult(
+            inserted=inserted,
+            duplicates=len(mentions) - inserted,
+            first_id=before + 1 if inserted else None,
+        )
+
+    def get_mention(self, mention_id: int) -> Mention | None:
+        row = self.conn.execute(_SELECT_MENTIONS + " WHERE m.id = ?", (mention_id,)).fetchone()
+        return mention_from_row(row) if row else None
+
+    def count_mentions(self, where: MentionFilter | None = None) -> int:
+        clause, args = (where or MentionFilter()).sql()
+        return int(self.conn.execute(f"SELECT count(*) FROM mentions{clause}", args).fetchone()[0])
+
+    def iter_mentions(
+        self, where: MentionFilter | None = None, *, chunk: int = 1000
+    ) -> Iterator[Mention]:
+        """Mentions in id order, fetched in chunks so an export of millions stays small."""
+        conditions, args = (where or MentionFilter()).conditions("m.")
+        clause = "".join(f" AND {c}" for c in conditions)
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                _SELECT_MENTIONS + f" WHERE m.id > ?{clause} ORDER BY m.id LIMIT ?",
+                [last, *args, chunk],
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield mention_from_row(row)
+            last = rows[-1]["id"]
+
+    def keys(self, source: str | None = None) -> list[tuple[str, str]]:
+        """(source, external id) of stored mentions in id order — for audits and tests."""
+        sql = "SELECT source, external_id FROM mentions"
+        rows = self.conn.execute(
+            sql + (" WHERE source = ? ORDER BY id" if source else " ORDER BY id"),
+            (source,) if source else (),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def search(self, query: str, *, limit: int = 100) -> list[Mention]:
+        """Full-text search over text and author; `query` is taken literally, not as FTS syntax."""
+        ids = [
+            r["rowid"]
+            for r in self.db["mentions"].search(  # type: ignore[union-attr]
+                query, columns=["rowid"], limit=limit, quote=True
+            )
+        ]
+        if not ids:
+            return []
+        rows = self.conn.execute(
+            _SELECT_MENTIONS + f" WHERE m.id IN ({', '.join('?' * len(ids))})", ids
+        ).fetchall()
+        by_id = {r["id"]: mention_from_row(r) for r in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def stats(self, where: MentionFilter | None = None) -> dict[str, Any]:
+        """Counts of mentions in total and by tier, department, source, language and status."""
+        clause, args = (where or MentionFilter()).sql()
+        out: dict[str, Any] = {"total": self.count_mentions(where)}
+        for column, label in (
+            ("tier", "by_tier"),
+            ("department", "by_department"),
+            ("source", "by_source"),
+            ("language", "by_language"),
+            ("status", "by_status"),
+            ("brand", "by_brand"),
+        ):
+            rows = self.conn.execute(
+                f"SELECT {column}, count(*) FROM mentions{clause} GROUP BY 1 ORDER BY 2 DESC, 1",
+                args,
+            )
+            out[label] = {(str(r[0]) if r[0] is not None else "unknown"): r[1] for r in rows}
+        return out
+
+    def rollups(self, since: datetime) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT * FROM rollups WHERE minute >= ? ORDER BY minute", (ts(since)[:16],)
+        )
+        return [dict(r) for r in rows]
+
+    # -- cursors ---------------------------------------------------------------------------------
+
+    def cursor(self, source: str) -> str | None:
+        row = self.conn.execute("SELECT cursor FROM cursors WHERE source = ?", (source,)).fetchone()
+        return row[0] if row else None
+
+    def cursors(self) -> dict[str, str | None]:
+        return {r[0]: r[1] for r in self.conn.execute("SELECT source, cursor FROM cursors")}
+
+    # -- audit events and alerts --------------------------------------------------------------
+
+    def add_event(self, event: Event) -> int:
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO events (at, actor, action, mention_id, outbox_id, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    ts(event.at),
+                    event.actor,
+                    event.action,
+                    event.mention_id,
+                    event.outbox_id,
+                    json.dumps(event.detail, ensure_ascii=False, default=str),
+                ),
+            )
+            self._bump(conn, "events")
+        return int(cur.lastrowid or 0)
+
+    def events(self, mention_id: int | None = None, *, limit: int = 200) -> list[Event]:
+        sql = "SELECT * FROM events"
+        args: list[Any] = []
+        if mention_id is not None:
+            sql += " WHERE mention_id = ?"
+            args.append(mention_id)
+        rows = self.conn.execute(sql + " ORDER BY id DESC LIMIT ?", [*args, limit])
+        return [
+            Event(
+                id=r["id"],
+                at=from_ts(r["at"]),
+                actor=r["actor"],
+                action=r["action"],
+                mention_id=r["mention_id"],
+                outbox_id=r["outbox_id"],
+                detail=json.loads(r["detail"]),
+            )
+            for r in rows
+        ]
+
+    def open_alert(self, alert: Alert) -> int:
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO alerts (kind, brand, severity, message, started_at, ended_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    alert.kind.value,
+                    alert.brand,
+                    alert.severity,
+                    alert.message,
+                    ts(alert.started_at),
+                    _opt_ts(alert.ended_at),
+                ),
+            )
+            self._bump(conn, "alerts")
+        return int(cur.lastrowid or 0)
+
+    def close_alert(self, alert_id: int, at: datetime | None = None) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE alerts SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
+                (ts(at or utcnow()), alert_id),
+            )
+            self._bump(conn, "alerts")
+
+    def active_alerts(self) -> list[Alert]:
+        rows = self.conn.execute("SELECT * FROM alerts WHERE ended_at IS NULL ORDER BY id")
+        return [
+            Alert(
+                id=r["id"],
+                kind=AlertKind(r["kind"]),
+                brand=r["brand"],
+                severity=r["severity"],
+                message=r["message"],
+                started_at=from_ts(r["started_at"]),
+                ended_at=None,
+            )
+            for r in rows
+        ]
+
+    # -- leases ----------------------------------------------------------------------------------
+
+    def acquire_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
+        """Take or renew lease `name` for `holder`; False while someone else holds it.
+
+        A lease held by a dead process on this host is taken over at once; otherwise it expires
+        `ttl` after its holder last renewed it.
+        """
+        now = utcnow()
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT holder, expires_at FROM leases WHERE name = ?", (name,)
+            ).fetchone()
+            if (
+                row is not None
+                and row["holder"] != holder
+                and from_ts(row["expires_at"]) > now
+                and not _holder_is_dead(row["holder"])
+            ):
+                return False
+            acquired = ts(now)
+            conn.execute(
+                "INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+                "acquired_at = CASE WHEN leases.holder = excluded.holder "
+                "THEN leases.acquired_at ELSE excluded.acquired_at END, "
+                "expires_at = excluded.expires_at",
+                (name, holder, acquired, ts(now + ttl)),
+            )
+            if row is None or row["holder"] != holder:
+                self._bump(conn, "leases")
+        return True
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+            self._bump(conn, "leases")
+
+    def lease(self, name: str) -> LeaseInfo | None:
+        row = self.conn.execute("SELECT * FROM leases WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return None
+        return LeaseInfo(
+            name, row["holder"], from_ts(row["acquired_at"]), from_ts(row["expires_at"])
+        )
+
+
+def open_store(path: Path | str, *, create: bool = True) -> Store:
+    return Store.open(path, create=create)

@@ -55,6 +55,8 @@ class Ctx:
     def __init__(self) -> None:
         self.config_path: Path | None = None
         self.db_path: Path | None = None
+        self.demo_fallback = False
+        """Plain `smcc` runs the built-in demo when the config enables no source."""
 
     def config(self) -> tuple[cfg.Config, Path | None]:
         try:
@@ -130,8 +132,9 @@ def main(ctx: click.Context) -> None:
     Without a command, smcc ingests from the configured sources (the built-in demo when nothing
     else is configured) and shows live rates.
     """
-    ctx.ensure_object(Ctx)
+    state = ctx.ensure_object(Ctx)
     if ctx.invoked_subcommand is None:
+        state.demo_fallback = True
         ctx.invoke(ingest_cmd)
 
 
@@ -223,13 +226,15 @@ def _health_table(stats: PipelineStats, sources: list[Source], queued: int) -> T
 
 @main.command("ingest")
 @click.option("--source", "source_names", multiple=True, metavar="NAME", help="Only this source.")
-@click.option("--limit", type=click.IntRange(min=1), help="Stop after about N new mentions.")
+@click.option("--limit", type=click.IntRange(min=1), help="Stop after N new mentions.")
 @click.option("--quiet", "-q", is_flag=True, help="No live table; print the summary only.")
 @common
 @pass_ctx
 def ingest_cmd(ctx: Ctx, source_names: tuple[str, ...], limit: int | None, quiet: bool) -> None:
     """Run the sources headless into the database, with live rates."""
     config, _ = ctx.config()
+    if not config.enabled_sources() and ctx.demo_fallback and not source_names:
+        config.sources["demo"] = cfg.DemoSourceConfig()
     try:
         sources = build_sources(config, source_names, limit=limit)
     except SourceUnavailable as exc:

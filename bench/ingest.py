@@ -1,0 +1,143 @@
+"""Ingest benchmark: the whole pipeline against a raw executemany of the same rows.
+
+    python bench/ingest.py [--count 200000] [--runs 3]
+
+Each trial runs in a fresh subprocess (so peak RSS is its own) against a fresh database file:
+- pipeline: the demo source at full speed → normalise → dedupe → analyse → triage → store, as
+  `smcc ingest` runs it;
+- raw: the same rows (generated beforehand, not timed) inserted with `executemany` in transactions
+  of the same batch size into the same schema (FTS triggers included) — the floor for the store.
+Prints every trial and the medians, and the ratio pipeline/raw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from smcc.config import Config, DemoSourceConfig, default_config
+from smcc.ingest import prepare
+from smcc.sources.demo import DemoCatalog, DemoSource, demo_mention
+from smcc.store import Store
+from smcc.store.store import _INSERT_MENTION, _UPSERT_AUTHOR, _author_params, _mention_params
+
+SEED = 7
+
+
+def _config() -> Config:
+    config = default_config()
+    config.sources = {"demo": DemoSourceConfig(rate=0, seed=SEED)}
+    return config
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def trial_pipeline(count: int, db: Path) -> dict[str, Any]:
+    config = _config()
+    settings = config.sources["demo"]
+    assert isinstance(settings, DemoSourceConfig)
+    source = DemoSource("demo", settings, config.brands, config.competitors, limit=count)
+    with Store.open(db) as store:
+        run = prepare(config, store, [source])
+        started = time.perf_counter()
+        stats = asyncio.run(run.pipeline.run())
+        elapsed = time.perf_counter() - started
+        stored = store.count_mentions()
+    assert stored == count == stats.stored, (stored, count, stats.stored)
+    return {"kind": "pipeline", "count": count, "seconds": elapsed, "rss_mb": _peak_rss_mb()}
+
+
+def trial_raw(count: int, db: Path) -> dict[str, Any]:
+    config = _config()
+    catalog = DemoCatalog.build("demo", config.brands, config.competitors, ["en", "id", "ru", "nl"])
+    from smcc.models import utcnow
+
+    now = utcnow()
+    mentions = [demo_mention(SEED, n, catalog, now) for n in range(count)]
+    batch = config.pipeline.batch_size
+    with Store.open(db) as store:
+        authors = [_author_params(m) for m in mentions]
+        rows = [_mention_params(m) for m in mentions]
+        conn = store.conn
+        started = time.perf_counter()
+        for i in range(0, count, batch):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(_UPSERT_AUTHOR, authors[i : i + batch])
+            conn.executemany(_INSERT_MENTION, rows[i : i + batch])
+            conn.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+        assert store.count_mentions() == count
+    return {"kind": "raw", "count": count, "seconds": elapsed, "rss_mb": _peak_rss_mb()}
+
+
+def run_trial(kind: str, count: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        result = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--trial",
+                kind,
+                "--count",
+                str(count),
+                "--db",
+                f"{tmp}/b.db",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if result.returncode != 0:
+        sys.exit(f"{kind} trial failed:\n{result.stderr}")
+    data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--trial", choices=["pipeline", "raw"], help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.trial:
+        trial = trial_pipeline if args.trial == "pipeline" else trial_raw
+        print(json.dumps(trial(args.count, args.db)))
+        return
+
+    results: dict[str, list[dict[str, Any]]] = {"pipeline": [], "raw": []}
+    for run in range(1, args.runs + 1):
+        for kind in ("pipeline", "raw"):
+            r = run_trial(kind, args.count)
+            results[kind].append(r)
+            rate = r["count"] / r["seconds"]
+            print(
+                f"run {run} {kind:8} {r['count']:,} mentions in {r['seconds']:.2f}s = "
+                f"{rate:,.0f}/s, peak RSS {r['rss_mb']:.0f} MB",
+                flush=True,
+            )
+    med = {
+        kind: statistics.median(r["count"] / r["seconds"] for r in rs)
+        for kind, rs in results.items()
+    }
+    rss = {kind: statistics.median(r["rss_mb"] for r in rs) for kind, rs in results.items()}
+    print(
+        f"median pipeline: {med['pipeline']:,.0f} mentions/s, peak RSS {rss['pipeline']:.0f} MB\n"
+        f"median raw executemany: {med['raw']:,.0f} rows/s, peak RSS {rss['raw']:.0f} MB\n"
+        f"pipeline / raw: {med['pipeline'] / med['raw']:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

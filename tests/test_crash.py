@@ -15,8 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-from smcc.config import load_config
 from smcc.sources.demo import DemoCatalog, expected_mentions
+
+from smcc.config import load_config
 
 SEED = 11
 RATE = 1500

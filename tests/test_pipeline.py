@@ -254,3 +254,16 @@ def test_brand_tagger_and_default_triage() -> None:
     assert ours.triage.department == "social"
     assert ours.triage.sla_due == ours.created_at + timedelta(days=1)
     assert ours.sentiment.score is None  # no analyser yet: unknown, never a fake 0
+
+
+async def test_cursor_only_page_moves_the_cursor(store: Store) -> None:
+    """A page with no mentions (all filtered by the platform) still advances the cursor."""
+
+    class Skipping(ListSource):
+        async def stream(self, cursor: str | None) -> AsyncIterator[Fetched]:
+            yield Fetched([mention(self.name, 0)], "0")
+            yield Fetched([], "5")
+
+    await Pipeline(store, [Skipping("a", 1)], settings()).run()
+    assert store.count_mentions() == 1
+    assert store.cursor("a") == "5"

@@ -244,6 +244,12 @@ def ingest_cmd(ctx: Ctx, source_names: tuple[str, ...], limit: int | None, quiet
     with ctx.store(config) as store:
         run = ingest_mod.prepare(config, store, sources, limit=limit)
         stats = asyncio.run(_ingest(run, sources, quiet))
+        for source in sources:
+            health = source.health
+            if health.state == "failing":
+                err.print(Text(f"source {source.name}: failed: {health.reason}", style="red"))
+            for warning in health.warnings[-10:]:
+                err.print(Text(f"source {source.name}: {warning}", style="yellow"))
         out.print(
             Text(
                 f"stored {stats.stored:,} new mentions ({stats.duplicates:,} duplicates skipped) "
@@ -385,7 +391,8 @@ def import_cmd(ctx: Ctx, file: Path) -> None:
     """Import a JSONL file written by `smcc export`; bad lines are reported and skipped."""
     config, _ = ctx.config()
     try:
-        total_lines = sum(1 for _ in file.open("rb"))
+        with file.open("rb") as fh:
+            total_lines = sum(1 for _ in fh)
     except OSError as exc:
         fail(f"{file}: cannot read ({exc.strerror})")
     with ctx.store(config) as store:
@@ -396,6 +403,7 @@ def import_cmd(ctx: Ctx, file: Path) -> None:
             TimeRemainingColumn(),
             console=err,
             transient=True,
+            disable=not err.is_terminal,  # scripts read stderr for the bad-line reports only
         )
         with progress:
             task = progress.add_task("import", total=total_lines)
@@ -446,7 +454,7 @@ def stats_cmd(
         ("by_status", "status"),
         ("by_brand", "brand"),
     ):
-        table = Table(title=title, title_justify="left")
+        table = Table()
         table.add_column(title)
         table.add_column("count", justify="right")
         for name, count in stats[key].items():

@@ -406,10 +406,26 @@ def _field_names(model: type[BaseModel]) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
-def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
-    """The config model whose fields live at `loc` (for 'did you mean' suggestions)."""
+_SOURCE_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def _source_models() -> dict[str, type[BaseModel]]:
+    if not _SOURCE_MODELS:
+        for member in SourceConfig.__origin__.__args__:  # type: ignore[attr-defined]
+            _SOURCE_MODELS[member.model_fields["type"].default] = member
+    return _SOURCE_MODELS
+
+
+def _model_at(raw_loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The config model whose fields live at `raw_loc` (for 'did you mean' suggestions).
+
+    `raw_loc` is pydantic's location before cleaning: inside `sources` it still holds the union
+    tag, which says which source model applies.
+    """
+    if len(raw_loc) >= 3 and raw_loc[0] == "sources":
+        return _source_models().get(str(raw_loc[2]))
     model: type[BaseModel] = Config
-    for part in loc:
+    for part in raw_loc:
         if isinstance(part, int):
             continue
         fields = {info.alias or name: info for name, info in model.model_fields.items()}
@@ -437,7 +453,7 @@ def _first_model(annotation: Any) -> type[BaseModel] | None:
 def _message(err: Any, loc: tuple[str | int, ...]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
-        model = _model_at(loc[:-1])
+        model = _model_at(tuple(err["loc"])[:-1])
         hint = ""
         if model is not None and isinstance(loc[-1], str):
             close = difflib.get_close_matches(loc[-1], _field_names(model), n=1)
@@ -480,6 +496,11 @@ def _dotted(loc: tuple[str | int, ...]) -> str:
     return text or "(top level)"
 
 
+def _in_file_order(problems: list[Problem]) -> list[Problem]:
+    # Problems without a line (a key that is missing entirely) come first: they concern the file.
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
 def parse_config(text: str, path: str = "config.toml", base_dir: Path | None = None) -> Config:
     """Validate TOML `text`; raise ConfigError listing every problem with its line."""
     try:
@@ -496,12 +517,12 @@ def parse_config(text: str, path: str = "config.toml", base_dir: Path | None = N
             if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
                 loc = (*loc, "type")
             problems.append(Problem(path, line_of(lines, loc), _dotted(loc), _message(err, loc)))
-        raise ConfigError(problems) from None
+        raise ConfigError(_in_file_order(problems)) from None
     problems = [
         Problem(path, line_of(lines, loc), _dotted(loc), msg) for loc, msg in cross_check(config)
     ]
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(_in_file_order(problems))
     if base_dir is not None:
         _resolve_paths(config, base_dir)
     return config

@@ -162,6 +162,11 @@ class _Buffer:
     def mentions(self) -> int:
         return self._count
 
+    @property
+    def pages(self) -> int:
+        """Pages waiting, including empty ones that only move a cursor."""
+        return len(self._items)
+
     async def put(self, source: str, fetched: Fetched) -> None:
         async with self._changed:
             # An oversized page is let in alone rather than blocking forever.
@@ -305,7 +310,7 @@ class Pipeline:
         size = self.settings.batch_size
         while True:
             finished = self._stop.is_set() or self._sources_done(feeders)
-            if finished and self._buffer.mentions == 0 and not await self._buffer_has_items():
+            if finished and self._buffer.pages == 0:
                 return
             if not await self._buffer.wait_nonempty(timeout=0.1):
                 continue
@@ -321,9 +326,6 @@ class Pipeline:
             pages = await self._buffer.take(size)
             if pages:
                 await self._write(pages)
-
-    async def _buffer_has_items(self) -> bool:
-        return await self._buffer.wait_nonempty(timeout=0)
 
     async def _write(self, pages: list[tuple[str, Fetched]]) -> None:
         started = time.monotonic()

@@ -54,7 +54,7 @@ def read_jsonl(path: Path, start_line: int = 1) -> Iterator[tuple[int, Mention |
             if number < start_line or not raw.strip():
                 continue
             try:
-                text = raw.decode("utf-8")
+                text = raw.rstrip(b"\r\n").decode("utf-8")
             except UnicodeDecodeError as exc:
                 yield number, BadLine(number, f"not UTF-8 (byte {exc.start})")
                 continue
@@ -97,11 +97,9 @@ class ReplaySource(Source):
                 self.health.warn(item.format(self.path))
                 continue
             if self.speed > 0 and previous is not None:
+                # At a finite speed every mention is yielded as it comes, so nothing is pending.
                 gap = (item.created_at - previous).total_seconds() / self.speed
                 if gap > 0:
-                    if page:
-                        yield Fetched(page, str(number - 1))
-                        page = []
                     await asyncio.sleep(min(gap, 3600.0))
             previous = item.created_at
             now = utcnow()

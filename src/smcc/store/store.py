@@ -269,16 +269,45 @@ FROM mentions m LEFT JOIN authors a ON a.id = m.author_id
 """
 
 
+def fts_query(text: str) -> str:
+    """An FTS5 query matching every word of `text` literally (no operators, no syntax errors).
+
+    Each word becomes a quoted string (quotes doubled inside), so `AND`, `*`, `"` or `a:b` typed
+    into a search box are searched for, never interpreted.
+    """
+    words = [w.replace('"', '""') for w in text.split()]
+    return " ".join(f'"{w}"' for w in words if w.strip('"'))
+
+
 def _check_existing(path: Path) -> None:
     """Refuse, without writing anything, a file that is not an smcc database we understand."""
-    with path.open("rb") as fh:
-        header = fh.read(len(SQLITE_HEADER))
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read ({exc.strerror})") from None
     if header != SQLITE_HEADER:
         raise StoreError(f"{path}: not an SQLite database; point --db at an smcc database")
+    # A read-only connection to a WAL database may still create -wal/-shm files; when we refuse
+    # the file, remove what we created so that it is left exactly as we found it.
+    sidecars = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    existed = {p for p in sidecars if p.exists()}
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: cannot open: {exc}") from None
+    try:
+        _check_contents(conn, path)
+    except StoreError:
+        conn.close()
+        for p in sidecars:
+            if p not in existed:
+                p.unlink(missing_ok=True)
+        raise
+    conn.close()
+
+
+def _check_contents(conn: sqlite3.Connection, path: Path) -> None:
     try:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -292,8 +321,6 @@ def _check_existing(path: Path) -> None:
         version = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path}: unreadable database ({exc})") from None
-    finally:
-        conn.close()
     if version is not None and version > LATEST:
         raise StoreError(
             f"{path}: written by a newer smcc (schema version {version}, this smcc knows up to "
@@ -318,12 +345,19 @@ class Store:
         memory = str(path) == ":memory:"
         if not memory:
             p = Path(path)
+            if p.is_dir():
+                raise StoreError(f"{p}: is a directory; --db takes a file path")
             if p.exists() and p.stat().st_size > 0:
                 _check_existing(p)
+            elif p.exists() and not create:
+                raise StoreError(f"{p}: empty file, not an smcc database; run `smcc ingest` first")
             elif not create:
                 raise StoreError(f"{p}: no such database; run `smcc ingest` first")
             else:
-                p.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    p.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(f"{p.parent}: cannot create ({exc.strerror})") from None
         try:
             conn = sqlite3.connect(
                 str(path),
@@ -409,7 +443,13 @@ class Store:
         self, mentions: Sequence[Mention], cursors: dict[str, str | None] | None = None
     ) -> BatchResult:
         """Store mentions (skipping ones already stored) and the sources' cursors atomically."""
-        authors = {(m.source, m.author.handle): m for m in mentions}
+        # Platforms page newest-first: keep each author's newest mention, not the last one seen.
+        authors: dict[tuple[str, str], Mention] = {}
+        for m in mentions:
+            key = (m.source, m.author.handle)
+            seen = authors.get(key)
+            if seen is None or m.created_at >= seen.created_at:
+                authors[key] = m
         with self.transaction() as conn:
             before = conn.execute("SELECT coalesce(max(id), 0) FROM mentions").fetchone()[0]
             if authors:
@@ -473,10 +513,14 @@ class Store:
 
     def search(self, query: str, *, limit: int = 100) -> list[Mention]:
         """Full-text search over text and author; `query` is taken literally, not as FTS syntax."""
+        match = fts_query(query)
+        if not match:
+            return []
         ids = [
-            r["rowid"]
-            for r in self.db["mentions"].search(  # type: ignore[union-attr]
-                query, columns=["rowid"], limit=limit, quote=True
+            r[0]
+            for r in self.conn.execute(
+                "SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ? ORDER BY rank LIMIT ?",
+                (match, limit),
             )
         ]
         if not ids:

@@ -15,9 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from smcc.sources.demo import DemoCatalog, expected_mentions
-
 from smcc.config import load_config
+from smcc.sources.demo import DemoCatalog, expected_mentions
 
 SEED = 11
 RATE = 1500
@@ -92,10 +91,10 @@ def test_sigkill_loses_and_duplicates_nothing(tmp_path: Path) -> None:
         proc = _ingest(config_path, db)
         deadline = time.monotonic() + 30
         while _count(db) <= threshold and time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            assert proc.poll() is None, proc.communicate()[1].decode()
             time.sleep(0.01)
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        proc.communicate(timeout=10)
         count = check()
         assert count >= seen
         seen = count
@@ -103,7 +102,8 @@ def test_sigkill_loses_and_duplicates_nothing(tmp_path: Path) -> None:
 
     # A last run to completion continues the same sequence exactly.
     final = _ingest(config_path, db, "--limit", "500")
-    assert final.wait(timeout=60) == 0, final.stderr.read().decode() if final.stderr else ""
+    _, stderr = final.communicate(timeout=60)
+    assert final.returncode == 0, stderr.decode()
     assert check() == seen + 500
 
 
@@ -116,9 +116,9 @@ def test_sigint_stops_cleanly_and_keeps_everything(tmp_path: Path) -> None:
     while _count(db) < 200 and time.monotonic() < deadline:
         time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=20) == 0
-    stderr = proc.stderr.read().decode() if proc.stderr else ""
-    assert "Traceback" not in stderr
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err.decode()
+    assert "Traceback" not in err.decode()
     rows, cursor = _stored(db)
     assert len(rows) >= 200
     assert cursor == str(len(rows) - 1)

@@ -5,8 +5,9 @@
 Each trial runs in a fresh subprocess (so peak RSS is its own) against a fresh database file:
 - pipeline: the demo source at full speed → normalise → dedupe → analyse → triage → store, as
   `smcc ingest` runs it;
-- raw: the same rows (generated beforehand, not timed) inserted with `executemany` in transactions
-  of the same batch size into the same schema (FTS triggers included) — the floor for the store.
+- raw: the same rows (generated and triaged beforehand, not timed) inserted with a plain
+  `executemany` of one-row INSERTs (authors, then mentions) in transactions of the same batch size
+  into the same schema, plus the full-text index fill the schema needs — the floor for the store.
 Prints every trial and the medians, and the ratio pipeline/raw.
 """
 
@@ -26,9 +27,11 @@ from typing import Any
 
 from smcc.config import Config, DemoSourceConfig, default_config
 from smcc.ingest import prepare
-from smcc.sources.demo import DemoCatalog, DemoSource, demo_mention
-from smcc.store import Store
-from smcc.store.store import _INSERT_MENTION, _UPSERT_AUTHOR, _author_params, _mention_params
+from smcc.models import utcnow
+from smcc.pipeline import DefaultTriager
+from smcc.sources.demo import DemoCatalog, DemoSource, demo_mentions
+from smcc.store import Store, prepare_batch
+from smcc.store.store import _INDEX_NEW, _INSERT_MENTION, _UPSERT_AUTHOR
 
 SEED = 7
 
@@ -61,20 +64,19 @@ def trial_pipeline(count: int, db: Path) -> dict[str, Any]:
 def trial_raw(count: int, db: Path) -> dict[str, Any]:
     config = _config()
     catalog = DemoCatalog.build("demo", config.brands, config.competitors, ["en", "id", "ru", "nl"])
-    from smcc.models import utcnow
-
-    now = utcnow()
-    mentions = [demo_mention(SEED, n, catalog, now) for n in range(count)]
+    mentions = demo_mentions(SEED, 0, count, catalog, utcnow())
+    DefaultTriager(config).triage(mentions)  # the same rows the pipeline writes
     batch = config.pipeline.batch_size
     with Store.open(db) as store:
-        authors = [_author_params(m) for m in mentions]
-        rows = [_mention_params(m) for m in mentions]
+        prepared = [prepare_batch(mentions[i : i + batch]) for i in range(0, count, batch)]
         conn = store.conn
         started = time.perf_counter()
-        for i in range(0, count, batch):
+        for rows in prepared:
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(_UPSERT_AUTHOR, authors[i : i + batch])
-            conn.executemany(_INSERT_MENTION, rows[i : i + batch])
+            before = conn.execute("SELECT coalesce(max(id), 0) FROM mentions").fetchone()[0]
+            conn.executemany(_UPSERT_AUTHOR, rows.authors)
+            conn.executemany(_INSERT_MENTION, rows.mentions)
+            conn.execute(_INDEX_NEW, (before,))
             conn.execute("COMMIT")
         elapsed = time.perf_counter() - started
         assert store.count_mentions() == count

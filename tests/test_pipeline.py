@@ -13,7 +13,7 @@ from smcc.config import Config, PipelineSettings, parse_config
 from smcc.models import Author, Mention
 from smcc.pipeline import BrandTagger, DefaultTriager, Pipeline, RecentKeys, normalise
 from smcc.sources.base import Fetched, HealthState, Source, SourceError
-from smcc.store import BatchResult, Store
+from smcc.store import BatchResult, PreparedBatch, Store
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -165,11 +165,11 @@ async def test_backpressure_bounds_the_buffer(store: Store) -> None:
     seen: list[int] = []
 
     class SlowStore(Store):
-        def insert_batch(
-            self, mentions: object, cursors: dict[str, str | None] | None = None
+        def insert_prepared(
+            self, batch: PreparedBatch, cursors: dict[str, str | None] | None = None
         ) -> BatchResult:
             time.sleep(0.02)
-            return super().insert_batch(mentions, cursors)  # type: ignore[arg-type]
+            return super().insert_prepared(batch, cursors)
 
     slow = SlowStore(store.conn, ":memory:")
     pipeline = Pipeline(

@@ -329,9 +329,9 @@ class StoreSettings(_Cfg):
 
 
 class PipelineSettings(_Cfg):
-    batch_size: int = Field(default=500, ge=1, le=100_000)
+    batch_size: int = Field(default=2000, ge=1, le=100_000)
     batch_interval: Duration = timedelta(milliseconds=250)
-    queue_size: int = Field(default=5_000, ge=1)
+    queue_size: int = Field(default=10_000, ge=1)
     """Mentions waiting to be stored; when full, sources wait (backpressure)."""
 
 

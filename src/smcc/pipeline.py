@@ -21,7 +21,7 @@ from typing import Protocol
 from smcc.config import Brand, Config, PipelineSettings
 from smcc.models import Mention, Triage
 from smcc.sources.base import Backoff, Fetched, HealthState, Source, SourceError
-from smcc.store import BatchResult, Store
+from smcc.store import BatchResult, PreparedBatch, Store, prepare_batch
 from smcc.textclean import clean_text
 
 log = logging.getLogger(__name__)
@@ -189,9 +189,9 @@ class _Buffer:
         async with self._changed:
             out: list[tuple[str, Fetched]] = []
             taken = 0
-            while self._items and (
-                not out or taken + len(self._items[0][1].mentions) <= max_mentions
-            ):
+            # Pages are taken whole (a cursor belongs to a whole page), so a batch may end a
+            # little past max_mentions rather than stop short of it.
+            while self._items and taken < max_mentions:
                 source, fetched = self._items.popleft()
                 out.append((source, fetched))
                 taken += len(fetched.mentions)
@@ -308,26 +308,38 @@ class Pipeline:
     async def _write_loop(self, feeders: list[asyncio.Task[None]]) -> None:
         interval = self.settings.batch_interval.total_seconds()
         size = self.settings.batch_size
-        while True:
-            finished = self._stop.is_set() or self._sources_done(feeders)
-            if finished and self._buffer.pages == 0:
-                return
-            if not await self._buffer.wait_nonempty(timeout=0.1):
-                continue
-            # Give the batch a chance to fill, but never wait longer than the interval.
-            deadline = time.monotonic() + interval
-            while (
-                self._buffer.mentions < size
-                and not self._stop.is_set()
-                and not self._sources_done(feeders)
-                and (remaining := deadline - time.monotonic()) > 0
-            ):
-                await asyncio.sleep(min(remaining, 0.01))
-            pages = await self._buffer.take(size)
-            if pages:
-                await self._write(pages)
+        # One write in flight at a time (cursors must land in order), but the next batch is
+        # prepared while the previous one is written: SQLite releases the GIL while it works.
+        in_flight: asyncio.Task[None] | None = None
+        try:
+            while True:
+                finished = self._stop.is_set() or self._sources_done(feeders)
+                if finished and self._buffer.pages == 0:
+                    return
+                if not await self._buffer.wait_nonempty(timeout=0.1):
+                    continue
+                # Give the batch a chance to fill, but never wait longer than the interval.
+                deadline = time.monotonic() + interval
+                while (
+                    self._buffer.mentions < size
+                    and not self._stop.is_set()
+                    and not self._sources_done(feeders)
+                    and (remaining := deadline - time.monotonic()) > 0
+                ):
+                    await asyncio.sleep(min(remaining, 0.01))
+                pages = await self._buffer.take(size)
+                if not pages:
+                    continue
+                prepared = await asyncio.to_thread(self._prepare, pages)
+                if in_flight is not None:
+                    await in_flight
+                in_flight = asyncio.create_task(self._store(prepared))
+        finally:
+            if in_flight is not None:
+                await in_flight
 
-    async def _write(self, pages: list[tuple[str, Fetched]]) -> None:
+    def _prepare(self, pages: list[tuple[str, Fetched]]) -> _Prepared:
+        """The CPU stages, in a worker thread: normalise → dedupe → analyse → triage → rows."""
         started = time.monotonic()
         batch: list[Mention] = []
         cursors: dict[str, str | None] = {}
@@ -335,36 +347,49 @@ class Pipeline:
             batch.extend(fetched.mentions)
             if fetched.cursor is not None:
                 cursors[source] = fetched.cursor
-        result = await asyncio.to_thread(self._process_and_store, batch, cursors)
-        now = time.monotonic()
-        self.stats.batches += 1
-        self.stats.stored += result.inserted
-        self.stats.duplicates += result.duplicates
-        self.stats.last_batch_seconds = now - started
-        per_source: dict[str, int] = {}
-        for mention in batch:
-            per_source[mention.source] = per_source.get(mention.source, 0) + 1
-        # Attribute stored/duplicate counts per source in proportion; exact per-source counts
-        # would cost a query per batch for a number that is only shown as a rate.
-        total = len(batch) or 1
-        for source, count in per_source.items():
-            stats = self.stats.sources.setdefault(source, SourceStats())
-            stored = round(result.inserted * count / total)
-            stats.note_stored(stored, now)
-            stats.duplicates += count - stored
-        if self.on_batch is not None:
-            self.on_batch(result)
-
-    def _process_and_store(
-        self, batch: list[Mention], cursors: dict[str, str | None]
-    ) -> BatchResult:
-        """The CPU stages and the write, run in a worker thread off the event loop."""
         normalise(batch)
         fresh = self._recent.fresh(batch)
         if self.analyzer is not None:
             self.analyzer.analyse(fresh)
         if self.triager is not None:
             self.triager.triage(fresh)
-        result = self.store.insert_batch(fresh, cursors)
-        dropped = len(batch) - len(fresh)
-        return BatchResult(result.inserted, result.duplicates + dropped, result.first_id)
+        per_source: dict[str, int] = {}
+        for mention in batch:
+            per_source[mention.source] = per_source.get(mention.source, 0) + 1
+        return _Prepared(
+            rows=prepare_batch(fresh),
+            cursors=cursors,
+            received=len(batch),
+            per_source=per_source,
+            started=started,
+        )
+
+    async def _store(self, prepared: _Prepared) -> None:
+        stored = await asyncio.to_thread(
+            self.store.insert_prepared, prepared.rows, prepared.cursors
+        )
+        result = BatchResult(stored.inserted, prepared.received - stored.inserted, stored.first_id)
+        now = time.monotonic()
+        self.stats.batches += 1
+        self.stats.stored += result.inserted
+        self.stats.duplicates += result.duplicates
+        self.stats.last_batch_seconds = now - prepared.started
+        # Attribute stored/duplicate counts per source in proportion; exact per-source counts
+        # would cost a query per batch for a number that is only shown as a rate.
+        total = prepared.received or 1
+        for source, count in prepared.per_source.items():
+            stats = self.stats.sources.setdefault(source, SourceStats())
+            share = round(result.inserted * count / total)
+            stats.note_stored(share, now)
+            stats.duplicates += count - share
+        if self.on_batch is not None:
+            self.on_batch(result)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    rows: PreparedBatch
+    cursors: dict[str, str | None]
+    received: int
+    per_source: dict[str, int]
+    started: float

@@ -11,14 +11,14 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -27,9 +27,11 @@ from rich.text import Text
 from smcc import __version__
 from smcc import config as cfg
 from smcc import ingest as ingest_mod
+from smcc.models import Mention
 from smcc.pipeline import PipelineStats
 from smcc.sources import Source, SourceUnavailable, build_sources
 from smcc.store import LeaseInfo, MentionFilter, Store, StoreError
+from smcc.textclean import one_line
 from smcc.transfer import dumps_stats, export_mentions, import_jsonl
 
 EXIT_PROBLEM = 1
@@ -194,6 +196,31 @@ def config_init(force: bool, target: Path | None) -> None:
 # ingest
 
 
+_TIER_STYLE = {1: "bold red", 2: "yellow", 3: "dim"}
+
+
+def _recent_table(recent: Iterable[Mention], rows: int) -> Table:
+    """The latest mentions, newest first. Post text is untrusted: plain Text, one line, cleaned."""
+    table = Table(title="latest mentions", title_justify="left", expand=True, show_edge=False)
+    table.add_column("time", no_wrap=True)
+    table.add_column("tier", no_wrap=True)
+    table.add_column("lang", no_wrap=True)
+    table.add_column("brand", no_wrap=True, max_width=14)
+    table.add_column("author", no_wrap=True, max_width=18)
+    table.add_column("text", no_wrap=True, overflow="ellipsis", ratio=1)
+    for m in list(recent)[::-1][:rows]:
+        tier = m.triage.tier if m.triage else None
+        table.add_row(
+            f"{m.created_at:%H:%M:%S}",
+            Text(f"T{tier}" if tier else "-", style=_TIER_STYLE.get(tier or 0, "")),
+            Text(m.language or "?"),
+            Text(one_line(m.brand or "")),
+            Text("@" + one_line(m.author.handle)),
+            Text(one_line(m.text)),
+        )
+    return table
+
+
 def _health_table(stats: PipelineStats, sources: list[Source], queued: int) -> Table:
     now = time.monotonic()
     table = Table(title="smcc ingest", title_justify="left", expand=False)
@@ -286,9 +313,16 @@ async def _ingest(run: ingest_mod.IngestRun, sources: list[Source], quiet: bool)
     task = asyncio.create_task(ingest_mod.run(run, on_wait=waiting))
     if quiet or not err.is_terminal:
         return await task
-    with Live(console=err, refresh_per_second=4, transient=False) as live:
+
+    def view() -> Group:
+        pipeline = run.pipeline
+        health = _health_table(pipeline.stats, sources, pipeline.queued)
+        room = max(0, err.size.height - len(sources) - 10)
+        return Group(health, _recent_table(pipeline.recent, room))
+
+    with Live(console=err, refresh_per_second=4, transient=False, screen=False) as live:
         while not task.done():
-            live.update(_health_table(run.pipeline.stats, sources, run.pipeline.queued))
+            live.update(view())
             await asyncio.wait({task}, timeout=0.25)
         live.update(_health_table(run.pipeline.stats, sources, run.pipeline.queued))
     return task.result()

@@ -226,6 +226,8 @@ class Pipeline:
         self.limit = limit
         self.on_batch = on_batch
         self.stats = PipelineStats(sources={s.name: SourceStats() for s in self.sources})
+        self.recent: deque[Mention] = deque(maxlen=100)
+        """The latest mentions written, for live displays (newest last)."""
         self._buffer = _Buffer(settings.queue_size)
         self._recent = RecentKeys()
         self._stop = asyncio.Event()
@@ -357,6 +359,7 @@ class Pipeline:
         for mention in batch:
             per_source[mention.source] = per_source.get(mention.source, 0) + 1
         return _Prepared(
+            mentions=fresh,
             rows=prepare_batch(fresh),
             cursors=cursors,
             received=len(batch),
@@ -382,12 +385,17 @@ class Pipeline:
             share = round(result.inserted * count / total)
             stats.note_stored(share, now)
             stats.duplicates += count - share
+        if result.inserted:
+            self.recent.extend(
+                prepared.mentions[-self.recent.maxlen :] if self.recent.maxlen else []
+            )
         if self.on_batch is not None:
             self.on_batch(result)
 
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
+    mentions: list[Mention]
     rows: PreparedBatch
     cursors: dict[str, str | None]
     received: int

@@ -754,7 +754,9 @@ FILLERS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "ru": ("500 ₽", "1200 ₽", "299 ₽", "2500 рублей", "790 ₽", "3 тысячи"),
         "nl": ("€12,50", "€25", "€7,99", "€49,95", "€100", "€18"),
     },
-    "n": dict.fromkeys(LANGUAGES, ("2", "3", "4", "5", "6")),
+    # Russian nouns after 2–4 take one form ("3 дня", "4 года") and after 5+ another ("5 дней"):
+    # the templates use the first, so Russian counts stay within 2–4.
+    "n": {**dict.fromkeys(LANGUAGES, ("2", "3", "4", "5", "6")), "ru": ("2", "3", "4")},
     "mins": dict.fromkeys(LANGUAGES, ("15", "20", "25", "30", "40", "45", "50", "90")),
     "pct": dict.fromkeys(LANGUAGES, ("3", "5", "7", "8", "12", "15", "18", "21", "24", "30")),
 }

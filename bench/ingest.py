@@ -8,7 +8,9 @@ Each trial runs in a fresh subprocess (so peak RSS is its own) against a fresh d
 - raw: the same rows (generated and triaged beforehand, not timed) inserted with a plain
   `executemany` of one-row INSERTs (authors, then mentions) in transactions of the same batch size
   into the same schema, plus the full-text index fill the schema needs — the floor for the store.
-Prints every trial and the medians, and the ratio pipeline/raw.
+- stages: each stage alone in one thread over the same batches, in µs per mention — where the
+  time goes.
+Prints every trial, the stage breakdown, the medians, and the ratio pipeline/raw.
 """
 
 from __future__ import annotations
@@ -22,18 +24,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from smcc.config import Config, DemoSourceConfig, default_config
 from smcc.ingest import prepare
 from smcc.models import utcnow
-from smcc.pipeline import DefaultTriager
+from smcc.pipeline import BrandTagger, DefaultTriager, RecentKeys, normalise
 from smcc.sources.demo import DemoCatalog, DemoSource, demo_mentions
 from smcc.store import Store, prepare_batch
 from smcc.store.store import _INDEX_NEW, _INSERT_MENTION, _UPSERT_AUTHOR
 
 SEED = 7
+T = TypeVar("T")
 
 
 def _config() -> Config:
@@ -83,6 +87,40 @@ def trial_raw(count: int, db: Path) -> dict[str, Any]:
     return {"kind": "raw", "count": count, "seconds": elapsed, "rss_mb": _peak_rss_mb()}
 
 
+def trial_stages(count: int, db: Path) -> dict[str, Any]:
+    """Where the time goes: each stage run alone, in one thread, over the same batches."""
+    config = _config()
+    catalog = DemoCatalog.build("demo", config.brands, config.competitors, ["en", "id", "ru", "nl"])
+    recent, tagger, triager = (
+        RecentKeys(),
+        BrandTagger(config.brands, config.competitors),
+        DefaultTriager(config),
+    )
+    spent: dict[str, float] = {}
+
+    def timed(stage: str, func: Callable[..., T], *args: Any) -> T:
+        started = time.perf_counter()
+        result = func(*args)
+        spent[stage] = spent.get(stage, 0.0) + time.perf_counter() - started
+        return result
+
+    batch = config.pipeline.batch_size
+    with Store.open(db) as store:
+        for i in range(0, count, batch):
+            mentions = timed("generate (demo)", demo_mentions, SEED, i, batch, catalog, utcnow())
+            timed("normalise", normalise, mentions)
+            mentions = timed("dedupe", recent.fresh, mentions)
+            timed("analyse (placeholder)", tagger.analyse, mentions)
+            timed("triage (default)", triager.triage, mentions)
+            rows = timed("rows for SQL", prepare_batch, mentions)
+            timed("store (SQL)", store.insert_prepared, rows, {"demo": str(i + batch - 1)})
+    return {
+        "kind": "stages",
+        "count": count,
+        "us_per_mention": {stage: seconds / count * 1e6 for stage, seconds in spent.items()},
+    }
+
+
 def run_trial(kind: str, count: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         result = subprocess.run(
@@ -110,12 +148,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--trial", choices=["pipeline", "raw"], help=argparse.SUPPRESS)
+    parser.add_argument("--trial", choices=["pipeline", "raw", "stages"], help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.trial:
-        trial = trial_pipeline if args.trial == "pipeline" else trial_raw
-        print(json.dumps(trial(args.count, args.db)))
+        trial = {"pipeline": trial_pipeline, "raw": trial_raw, "stages": trial_stages}
+        print(json.dumps(trial[args.trial](args.count, args.db)))
         return
 
     results: dict[str, list[dict[str, Any]]] = {"pipeline": [], "raw": []}
@@ -134,6 +172,11 @@ def main() -> None:
         for kind, rs in results.items()
     }
     rss = {kind: statistics.median(r["rss_mb"] for r in rs) for kind, rs in results.items()}
+    stages = run_trial("stages", args.count)["us_per_mention"]
+    print("where the time goes (each stage alone, one thread, µs per mention):")
+    for stage, micros in stages.items():
+        print(f"  {stage:24} {micros:6.1f}")
+    print(f"  {'sum':24} {sum(stages.values()):6.1f}")
     print(
         f"median pipeline: {med['pipeline']:,.0f} mentions/s, peak RSS {rss['pipeline']:.0f} MB\n"
         f"median raw executemany: {med['raw']:,.0f} rows/s, peak RSS {rss['raw']:.0f} MB\n"

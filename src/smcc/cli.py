@@ -7,6 +7,7 @@ input ends with one line per problem on stderr and a non-zero exit; never a trac
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 import sys
@@ -344,41 +345,43 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def filter_options(func: F) -> F:
-    for option in reversed(
-        (
-            click.option(
-                "--since", metavar="TIME", help="Created at or after (ISO 8601; UTC if no zone)."
-            ),
-            click.option("--until", metavar="TIME", help="Created before (ISO 8601)."),
-            click.option(
-                "--tier", type=click.IntRange(1, 3), multiple=True, help="Tier 1, 2 or 3."
-            ),
-            click.option("--department", multiple=True, metavar="NAME"),
-            click.option("--brand", multiple=True, metavar="NAME"),
-            click.option("--source", multiple=True, metavar="NAME"),
+def filter_options(func: Callable[..., None]) -> Callable[..., None]:
+    """The mention filters shared by export and stats, handed to the command as `where`."""
+
+    @functools.wraps(func)
+    def command(
+        *args: Any,
+        since: str | None,
+        until: str | None,
+        tier: tuple[int, ...],
+        department: tuple[str, ...],
+        brand: tuple[str, ...],
+        source: tuple[str, ...],
+        **kwargs: Any,
+    ) -> None:
+        where = MentionFilter(
+            since=_parse_time(since, "--since"),
+            until=_parse_time(until, "--until"),
+            tiers=tier,
+            departments=department,
+            brands=brand,
+            sources=source,
         )
-    ):
-        func = option(func)
-    return func
+        func(*args, where=where, **kwargs)
 
-
-def _filter(
-    since: str | None,
-    until: str | None,
-    tier: tuple[int, ...],
-    department: tuple[str, ...],
-    brand: tuple[str, ...],
-    source: tuple[str, ...],
-) -> MentionFilter:
-    return MentionFilter(
-        since=_parse_time(since, "--since"),
-        until=_parse_time(until, "--until"),
-        tiers=tier,
-        departments=department,
-        brands=brand,
-        sources=source,
+    options = (
+        click.option(
+            "--since", metavar="TIME", help="Created at or after (ISO 8601; UTC if no zone)."
+        ),
+        click.option("--until", metavar="TIME", help="Created before (ISO 8601)."),
+        click.option("--tier", type=click.IntRange(1, 3), multiple=True, help="Tier 1, 2 or 3."),
+        click.option("--department", multiple=True, metavar="NAME"),
+        click.option("--brand", multiple=True, metavar="NAME"),
+        click.option("--source", multiple=True, metavar="NAME"),
     )
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @main.command("export")
@@ -391,20 +394,9 @@ def _filter(
 @filter_options
 @common
 @pass_ctx
-def export_cmd(
-    ctx: Ctx,
-    fmt: str,
-    output: Path | None,
-    since: str | None,
-    until: str | None,
-    tier: tuple[int, ...],
-    department: tuple[str, ...],
-    brand: tuple[str, ...],
-    source: tuple[str, ...],
-) -> None:
+def export_cmd(ctx: Ctx, fmt: str, output: Path | None, where: MentionFilter) -> None:
     """Write stored mentions as CSV or JSONL (JSONL can be imported and replayed)."""
     config, _ = ctx.config()
-    where = _filter(since, until, tier, department, brand, source)
     with ctx.store(config, create=False) as store:
         if output is None:
             count = export_mentions(store, where, fmt, sys.stdout)
@@ -461,19 +453,9 @@ def import_cmd(ctx: Ctx, file: Path) -> None:
 @filter_options
 @common
 @pass_ctx
-def stats_cmd(
-    ctx: Ctx,
-    as_json: bool,
-    since: str | None,
-    until: str | None,
-    tier: tuple[int, ...],
-    department: tuple[str, ...],
-    brand: tuple[str, ...],
-    source: tuple[str, ...],
-) -> None:
+def stats_cmd(ctx: Ctx, as_json: bool, where: MentionFilter) -> None:
     """Counts of stored mentions by tier, department, source, language, status and brand."""
     config, _ = ctx.config()
-    where = _filter(since, until, tier, department, brand, source)
     with ctx.store(config, create=False) as store:
         stats = store.stats(where)
     if as_json:

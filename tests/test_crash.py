@@ -125,3 +125,29 @@ def test_sigint_stops_cleanly_and_keeps_everything(tmp_path: Path) -> None:
     # and the lease was released: a new ingester starts at once
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM leases").fetchone()[0] == 0
+
+
+def test_standby_ingester_takes_over_when_the_holder_dies(tmp_path: Path) -> None:
+    """A second ingester waits on the lease, and continues the same sequence after a SIGKILL."""
+    config_path = tmp_path / "config.toml"
+    config_path.write_text(CONFIG, encoding="utf-8")
+    config = load_config(config_path)
+    catalog = DemoCatalog.build("demo", config.brands, config.competitors, ["en", "id", "ru", "nl"])
+    db = tmp_path / "lease.db"
+    holder = _ingest(config_path, db)
+    deadline = time.monotonic() + 30
+    while _count(db) < 100 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    standby = _ingest(config_path, db, "--limit", "200")
+    time.sleep(1.0)
+    assert standby.poll() is None  # waiting for the lease, not ingesting beside the holder
+    holder.send_signal(signal.SIGKILL)
+    holder.communicate(timeout=10)
+    killed_at = _count(db)
+    _, err = standby.communicate(timeout=30)
+    assert standby.returncode == 0, err.decode()
+    rows, cursor = _stored(db)
+    assert len(rows) == killed_at + 200
+    expected = expected_mentions(SEED, len(rows), catalog, "demo")
+    assert rows == [(m.external_id, m.text, m.author.handle) for m in expected]
+    assert cursor == str(len(rows) - 1)

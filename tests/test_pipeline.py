@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -267,3 +268,28 @@ async def test_cursor_only_page_moves_the_cursor(store: Store) -> None:
     await Pipeline(store, [Skipping("a", 1)], settings()).run()
     assert store.count_mentions() == 1
     assert store.cursor("a") == "5"
+
+
+async def test_store_failures_are_retried_without_losing_mentions(store: Store) -> None:
+    """A locked or full database delays the batch; it is written once the database recovers."""
+    failures = 2
+
+    class FlakyStore(Store):
+        def insert_prepared(
+            self, batch: PreparedBatch, cursors: dict[str, str | None] | None = None
+        ) -> BatchResult:
+            nonlocal failures
+            if failures:
+                failures -= 1
+                raise sqlite3.OperationalError("database is locked")
+            return super().insert_prepared(batch, cursors)
+
+    flaky = FlakyStore(store.conn, ":memory:")
+    pipeline = Pipeline(
+        flaky, [ListSource("a", 30)], settings(batch_size=1000, batch_interval="1s")
+    )
+    await pipeline.run()
+    assert failures == 0
+    assert flaky.keys("a") == [("a", str(n)) for n in range(30)]
+    assert flaky.cursor("a") == "29"
+    assert pipeline.store_error is None

@@ -29,7 +29,7 @@ from smcc import __version__
 from smcc import config as cfg
 from smcc import ingest as ingest_mod
 from smcc.models import Mention
-from smcc.pipeline import PipelineStats
+from smcc.pipeline import PipelineError, PipelineStats
 from smcc.sources import Source, SourceUnavailable, build_sources
 from smcc.store import LeaseInfo, MentionFilter, Store, StoreError
 from smcc.textclean import one_line
@@ -222,7 +222,9 @@ def _recent_table(recent: Iterable[Mention], rows: int) -> Table:
     return table
 
 
-def _health_table(stats: PipelineStats, sources: list[Source], queued: int) -> Table:
+def _health_table(
+    stats: PipelineStats, sources: list[Source], queued: int, store_error: str | None = None
+) -> Table:
     now = time.monotonic()
     table = Table(title="smcc ingest", title_justify="left", expand=False)
     for column in ("source", "state", "fetched", "stored", "dupes", "rate/s", "detail"):
@@ -245,6 +247,10 @@ def _health_table(stats: PipelineStats, sources: list[Source], queued: int) -> T
             Text(detail[:80]),
         )
     elapsed = now - stats.started
+    if store_error:
+        table.add_row(
+            Text("store"), Text("retrying", style="red"), "", "", "", "", Text(store_error)
+        )
     table.caption = (
         f"{stats.stored:,} stored in {elapsed:,.0f}s · {stats.batches:,} batches · "
         f"queue {queued:,} · Ctrl-C stops (all fetched mentions are kept)"
@@ -271,7 +277,10 @@ def ingest_cmd(ctx: Ctx, source_names: tuple[str, ...], limit: int | None, quiet
         fail("no enabled sources in the config; add one under [sources.NAME]", EXIT_USAGE)
     with ctx.store(config) as store:
         run = ingest_mod.prepare(config, store, sources, limit=limit)
-        stats = asyncio.run(_ingest(run, sources, quiet))
+        try:
+            stats = asyncio.run(_ingest(run, sources, quiet))
+        except PipelineError as exc:
+            fail(f"ingest stopped: {exc} (everything stored before is kept)")
         for source in sources:
             health = source.health
             if health.state == "failing":
@@ -317,7 +326,7 @@ async def _ingest(run: ingest_mod.IngestRun, sources: list[Source], quiet: bool)
 
     def view() -> Group:
         pipeline = run.pipeline
-        health = _health_table(pipeline.stats, sources, pipeline.queued)
+        health = _health_table(pipeline.stats, sources, pipeline.queued, pipeline.store_error)
         room = max(0, err.size.height - len(sources) - 10)
         return Group(health, _recent_table(pipeline.recent, room))
 

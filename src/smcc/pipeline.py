@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
@@ -226,6 +227,8 @@ class Pipeline:
         self.limit = limit
         self.on_batch = on_batch
         self.stats = PipelineStats(sources={s.name: SourceStats() for s in self.sources})
+        self.store_error: str | None = None
+        """Set while writes to the database fail and are being retried."""
         self.recent: deque[Mention] = deque(maxlen=100)
         """The latest mentions written, for live displays (newest last)."""
         self._buffer = _Buffer(settings.queue_size)
@@ -368,9 +371,7 @@ class Pipeline:
         )
 
     async def _store(self, prepared: _Prepared) -> None:
-        stored = await asyncio.to_thread(
-            self.store.insert_prepared, prepared.rows, prepared.cursors
-        )
+        stored = await self._write_with_retry(prepared)
         result = BatchResult(stored.inserted, prepared.received - stored.inserted, stored.first_id)
         now = time.monotonic()
         self.stats.batches += 1
@@ -386,11 +387,38 @@ class Pipeline:
             stats.note_stored(share, now)
             stats.duplicates += count - share
         if result.inserted:
-            self.recent.extend(
-                prepared.mentions[-self.recent.maxlen :] if self.recent.maxlen else []
-            )
+            self.recent.extend(prepared.mentions)
         if self.on_batch is not None:
             self.on_batch(result)
+
+    async def _write_with_retry(self, prepared: _Prepared) -> BatchResult:
+        """Write one batch, retrying while the database is busy, locked or full.
+
+        The same batch is retried as it is: its mentions are already past the dedupe stage, so
+        dropping it would lose them. Waiting here also holds the sources back (backpressure).
+        Only a stop request ends the retries; the batch's cursors were not stored either, so the
+        sources fetch it again on the next start.
+        """
+        backoff = Backoff(base=0.5, cap=30.0)
+        while True:
+            try:
+                result = await asyncio.to_thread(
+                    self.store.insert_prepared, prepared.rows, prepared.cursors
+                )
+            except sqlite3.OperationalError as exc:
+                delay = backoff.next_delay()
+                self.store_error = f"store write failed ({exc}); retrying in {delay:.0f}s"
+                log.warning("%s", self.store_error)
+                if self._stop.is_set() and backoff.attempt > 3:
+                    raise PipelineError(f"could not write to the database: {exc}") from exc
+                await asyncio.sleep(delay)
+                continue
+            self.store_error = None
+            return result
+
+
+class PipelineError(Exception):
+    """The pipeline cannot go on; what was stored before is kept."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -310,15 +310,22 @@ async def _ingest(run: ingest_mod.IngestRun, sources: list[Source], quiet: bool)
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
 
+    announced = False
+
     def waiting(lease: LeaseInfo | None) -> None:
-        if lease is not None and not quiet:
-            err.print(
-                Text(
-                    f"standby: {lease.holder} holds the ingest lease (until "
-                    f"{lease.expires_at:%H:%M:%S} UTC); taking over when it stops"
-                ),
-                end="\r",
-            )
+        # Said once (also with --quiet: a silent wait looks like a hang), then kept up to date
+        # on a terminal.
+        nonlocal announced
+        if lease is None or (announced and (quiet or not err.is_terminal)):
+            return
+        announced = True
+        err.print(
+            Text(
+                f"standby: {lease.holder} holds the ingest lease (until "
+                f"{lease.expires_at:%H:%M:%S} UTC); taking over when it stops"
+            ),
+            end="\r" if err.is_terminal and not quiet else "\n",
+        )
 
     task = asyncio.create_task(ingest_mod.run(run, on_wait=waiting))
     if quiet or not err.is_terminal:

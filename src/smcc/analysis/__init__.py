@@ -1,0 +1,1 @@
+"""Analysis of mentions: language, sentiment and the signals a command center watches."""

@@ -27,6 +27,7 @@ from smcc.sources.demo import (
     DemoCatalog,
     DemoSource,
     _block_draws,
+    _burst,
     _category,
     demo_mention,
     demo_mentions,
@@ -482,3 +483,20 @@ async def test_publishing_needs_text_and_a_key() -> None:
         await src.post("   ", "k")
     with pytest.raises(SourceError):
         await src.post("hello", "")
+
+
+async def test_paced_bursts_are_volume_spikes() -> None:
+    """An outage burst goes out BURST_SPEED times faster: a spike in volume, not just in mix."""
+    start, stop, _, _ = _burst(42, 0)
+    length = stop - start
+    loop = asyncio.get_running_loop()
+
+    async def seconds_for(cursor: str | None) -> float:
+        began = loop.time()
+        await drain(source(rate=400, limit=length), cursor)
+        return loop.time() - began
+
+    calm = await seconds_for(None)  # mentions 0 … length-1 come before any burst
+    burst = await seconds_for(str(start - 1))
+    assert calm >= length / 400 * 0.8
+    assert burst < calm / 2

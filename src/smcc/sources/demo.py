@@ -76,6 +76,8 @@ BURST_OFFSET: Final = (300, 2400)
 BURST_LENGTH: Final = (150, 300)
 BURST_SHARE: Final = 0.8
 """Within a burst window, this share of mentions are outage complaints about the burst's brand."""
+BURST_SPEED: Final = 4.0
+"""A paced demo emits a burst this many times faster: an outage is a volume spike, as in life."""
 
 CATEGORY_WEIGHTS: Final[dict[str, float]] = {
     # Outside bursts. Complaints lead, as in any webcare queue; `outage` only comes in bursts.
@@ -993,25 +995,26 @@ class DemoSource(Source):
         else:
             loop = asyncio.get_running_loop()
             origin = loop.time()
-            credited = 0  # numbered mentions handed on since `origin`
+            due_at = self._interval(n)  # seconds after `origin` at which mention n is due
             while end is None or n < end:
-                due = int((loop.time() - origin) * self.rate) - credited
-                if due > self.rate * MAX_BACKLOG_SECONDS:
+                elapsed = loop.time() - origin
+                if elapsed - due_at > MAX_BACKLOG_SECONDS:
                     # The consumer stalled (backpressure): keep the pace, don't flood.
-                    credited += due - 1
-                    due = 1
-                count = min(due, PAGE) if end is None else min(due, PAGE, end - n)
+                    due_at = elapsed
+                count = 0
+                limit = PAGE if end is None else min(PAGE, end - n)
+                while count < limit and due_at <= elapsed:
+                    count += 1
+                    due_at += self._interval(n + count)
                 if count > 0 or self._pending:
-                    count = max(count, 0)
                     page = self._page(n, count)
                     n += count
-                    credited += count
                     if count:
                         last = str(n - 1)
                     yield Fetched(page, last)
                     if end is not None and n >= end:
                         break
-                wait = (credited + 1) / self.rate - (loop.time() - origin)
+                wait = due_at - (loop.time() - origin)
                 if wait <= 0:
                     await asyncio.sleep(0)  # behind (a rate above a page per tick): go on
                     continue
@@ -1024,6 +1027,11 @@ class DemoSource(Source):
         if self._pending:
             yield Fetched(self._page(n, 0), last)
         self.health.set(HealthState.FINISHED, f"limit of {self.limit} reached")
+
+    def _interval(self, n: int) -> float:
+        """Seconds from mention n to the next at this source's rate; bursts come faster."""
+        start, stop, _, _ = _burst(self.seed, n // BURST_PERIOD)
+        return 1 / (self.rate * BURST_SPEED) if start <= n < stop else 1 / self.rate
 
     # -- publishing -----------------------------------------------------------------------------
 

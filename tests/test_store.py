@@ -27,7 +27,7 @@ from smcc.models import (
     Triage,
 )
 from smcc.store import MentionFilter, Store, StoreError, process_identity
-from smcc.store.schema import APPLICATION_ID, LATEST, TOPICS
+from smcc.store.schema import APPLICATION_ID, LATEST, MIGRATIONS, TOPICS
 from smcc.store.store import BUSY_TIMEOUT_MS
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -91,8 +91,8 @@ def test_file_database_settings(store: Store, db_path: Path) -> None:
     assert scalar(store.conn, "PRAGMA foreign_keys") == 1
     assert scalar(store.conn, "PRAGMA synchronous") == 1  # NORMAL
     rows = [tuple(r) for r in store.conn.execute("SELECT version, name FROM schema_version")]
-    assert rows == [(1, "initial schema")]
-    assert LATEST == 1
+    assert rows == [(1, "initial schema"), (2, "question and influence signals")]
+    assert LATEST == 2
     assert store.schema_version() == LATEST
     # the settings that live in the file are seen by any other connection
     other = sqlite3.connect(db_path)
@@ -196,14 +196,14 @@ def test_reopening_does_not_migrate_again_and_keeps_data(db_path: Path) -> None:
         applied = [tuple(r) for r in s.conn.execute("SELECT * FROM schema_version")]
     with Store.open(db_path) as s:
         assert [tuple(r) for r in s.conn.execute("SELECT * FROM schema_version")] == applied
-        assert len(applied) == 1
+        assert len(applied) == LATEST
         assert s.keys() == [("demo", "1"), ("demo", "2")]
         assert s.cursor("demo") == "c2"
         assert s.changes()["mentions"] == 1
     # two stores open at once on the same file
     with Store.open(db_path) as a, Store.open(db_path) as b:
         assert a.schema_version() == b.schema_version() == LATEST
-        assert scalar(a.conn, "SELECT count(*) FROM schema_version") == 1
+        assert scalar(a.conn, "SELECT count(*) FROM schema_version") == LATEST
 
 
 # ---------------------------------------------------------------------------------------------
@@ -757,3 +757,47 @@ def test_lease_release(store: Store) -> None:
     assert store.lease("ingest") is None
     assert store.changes()["leases"] == before + 1
     assert store.acquire_lease("ingest", "b:2", ttl)
+
+
+def test_a_version_1_database_is_migrated_with_its_data(db_path: Path) -> None:
+    """A database written by the first release opens, gains the new columns, keeps its rows."""
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute(
+        "CREATE TABLE schema_version "
+        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    for statement in MIGRATIONS[0].statements:
+        conn.execute(statement)
+    conn.execute("INSERT INTO schema_version VALUES (1, 'initial schema', '2026-11-01')")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute(
+        "INSERT INTO mentions (source, external_id, author_handle, text, created_at, received_at) "
+        "VALUES ('demo', 'x1', 'ayu', 'sinyal hilang', "
+        "'2026-11-01T08:00:00.000000+00:00', '2026-11-01T08:00:00.000000+00:00')"
+    )
+    conn.close()
+    with Store.open(db_path) as s:
+        assert s.schema_version() == LATEST
+        (old,) = list(s.iter_mentions())
+        assert old.external_id == "x1"
+        assert old.is_question is False
+        assert old.influence == 0.0
+
+
+def test_processes_creating_the_same_database_at_once(db_path: Path) -> None:
+    """Several ingesters and views started together on a new file: one migrates, none fails."""
+    code = (
+        "import sys; from smcc.store import Store\n"
+        "with Store.open(sys.argv[1]) as s: print(s.schema_version())"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(db_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
+    results = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err.decode() for _, err in results]
+    assert [out.decode().strip() for out, _ in results] == [str(LATEST)] * 4

@@ -111,6 +111,9 @@ class Mention(_Model):
     brand: str | None = None
     """Which configured brand (or competitor) the mention is about, once known."""
     sentiment: Sentiment = Field(default_factory=Sentiment)
+    is_question: bool = False
+    influence: float = Field(default=0.0, ge=0.0, le=1.0)
+    """The author's influence when the mention was seen (see smcc.analysis.signals)."""
     triage: Triage | None = None
     status: Status = Status.NEW
     raw: dict[str, Any] = Field(default_factory=dict)

@@ -172,6 +172,14 @@ _V1 = (
     *(f"INSERT INTO changes (topic, counter) VALUES ('{t}', 0)" for t in TOPICS),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _V1),)
+_V2 = (
+    "ALTER TABLE mentions ADD COLUMN is_question INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE mentions ADD COLUMN influence REAL NOT NULL DEFAULT 0",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _V1),
+    Migration(2, "question and influence signals", _V2),
+)
 
 LATEST = MIGRATIONS[-1].version

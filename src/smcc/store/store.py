@@ -143,11 +143,11 @@ _MENTION_COLUMNS = (
     "source, external_id, url, author_id, author_handle, author_name, text, language, "
     "lang_confidence, created_at, received_at, reply_to_id, conversation_id, likes, reposts, "
     "replies, quotes, brand, sentiment, sentiment_label, analyzer, tier, department, sla_due, "
-    "tags, rule, explanation, score, status, raw"
+    "tags, rule, explanation, score, status, raw, is_question, influence"
 )
 _MENTION_VALUES = (
     "(?, ?, ?, (SELECT id FROM authors WHERE source = ? AND handle = ?), "
-    + ", ".join("?" * 26)
+    + ", ".join("?" * 28)
     + ")"
 )
 _INSERT_MENTION = (
@@ -230,6 +230,8 @@ def _mention_params(m: Mention) -> tuple[Any, ...]:
         t.score if t else 0.0,
         m.status.value,
         json.dumps(m.raw, ensure_ascii=False, default=str) if m.raw else "{}",
+        m.is_question,
+        m.influence,
     )
 
 
@@ -305,6 +307,8 @@ def mention_from_row(row: sqlite3.Row) -> Mention:
         sentiment=Sentiment(
             score=row["sentiment"], label=row["sentiment_label"], analyzer=row["analyzer"]
         ),
+        is_question=bool(row["is_question"]),
+        influence=row["influence"],
         triage=triage,
         status=Status(row["status"]),
         raw=json.loads(row["raw"]),
@@ -457,11 +461,13 @@ class Store:
             "CREATE TABLE IF NOT EXISTS schema_version "
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
-        current = self.schema_version()
+        if self.schema_version() >= LATEST:
+            return
         for migration in MIGRATIONS:
-            if migration.version <= current:
-                continue
             with self.transaction() as conn:
+                # Checked again under the write lock: another process may have just applied it.
+                if self.schema_version() >= migration.version:
+                    continue
                 for statement in migration.statements:
                     conn.execute(statement)
                 conn.execute(

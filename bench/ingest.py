@@ -28,10 +28,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from smcc.analysis.brands import BrandTagger
 from smcc.config import Config, DemoSourceConfig, default_config
 from smcc.ingest import prepare
 from smcc.models import utcnow
-from smcc.pipeline import BrandTagger, DefaultTriager, RecentKeys, normalise
+from smcc.pipeline import DefaultTriager, RecentKeys, normalise
 from smcc.sources.demo import DemoCatalog, DemoSource, demo_mentions
 from smcc.store import Store, prepare_batch
 from smcc.store.store import _INDEX_NEW, _INSERT_MENTION, _UPSERT_AUTHOR

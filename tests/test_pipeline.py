@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from smcc.analysis.brands import BrandTagger
 from smcc.config import Config, PipelineSettings, parse_config
 from smcc.models import Author, Mention
-from smcc.pipeline import BrandTagger, DefaultTriager, Pipeline, RecentKeys, normalise
+from smcc.pipeline import DefaultTriager, Pipeline, RecentKeys, normalise
 from smcc.sources.base import Fetched, HealthState, Source, SourceError
 from smcc.store import BatchResult, PreparedBatch, Store
 

@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from smcc.analysis.brands import BrandTagger
 from smcc.config import Config
-from smcc.pipeline import BrandTagger, DefaultTriager, Pipeline, PipelineStats
+from smcc.pipeline import DefaultTriager, Pipeline, PipelineStats
 from smcc.sources import Source
 from smcc.store import LeaseInfo, Store, process_identity
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from smcc.config import Brand, Config, PipelineSettings
+from smcc.config import Config, PipelineSettings
 from smcc.models import Mention, Triage
 from smcc.sources.base import Backoff, Fetched, HealthState, Source, SourceError
 from smcc.store import BatchResult, PreparedBatch, Store, prepare_batch
@@ -42,26 +42,6 @@ class Triager(Protocol):
     """Gives each mention its Triage in place."""
 
     def triage(self, batch: list[Mention]) -> None: ...
-
-
-class BrandTagger:
-    """Placeholder analyser until the analysis issue lands: only says which brand a post is about.
-
-    Language and sentiment stay unknown (never a fake neutral 0).
-    """
-
-    def __init__(self, brands: Sequence[Brand], competitors: Sequence[Brand] = ()) -> None:
-        self._terms = [
-            (term.casefold(), brand.name)
-            for brand in (*brands, *competitors)
-            for term in brand.terms()
-        ]
-
-    def analyse(self, batch: list[Mention]) -> None:
-        for mention in batch:
-            if mention.brand is None:
-                folded = mention.text.casefold()
-                mention.brand = next((name for term, name in self._terms if term in folded), None)
 
 
 class DefaultTriager:

@@ -7,7 +7,15 @@ import sys
 
 import pytest
 
-CORE = ["smcc.models", "smcc.config", "smcc.store", "smcc.sources", "smcc.pipeline", "smcc.cli"]
+CORE = [
+    "smcc.models",
+    "smcc.config",
+    "smcc.store",
+    "smcc.sources",
+    "smcc.analysis.analyzer",
+    "smcc.pipeline",
+    "smcc.cli",
+]
 
 
 @pytest.mark.parametrize("module", CORE)

@@ -25,6 +25,7 @@ from smcc.models import Author, Engagement
         "Weet iemand of de storing al voorbij is",
         "Great service. When do you open tomorrow",
         "¿Dónde está la tienda",
+        "Sinyal Nusantel hilang lagi, kenapa ya",
     ],
 )
 def test_questions(text: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import os
 import signal
 import sys
@@ -492,6 +493,26 @@ def stats_cmd(ctx: Ctx, as_json: bool, where: MentionFilter) -> None:
         for name, count in stats[key].items():
             table.add_row(Text(name), f"{count:,}")
         out.print(table)
+
+
+@main.command("analyze")
+@common
+@pass_ctx
+def analyze_cmd(ctx: Ctx) -> None:
+    """Analyse texts from stdin: one per line, or JSONL with a `text` field; JSON lines out.
+
+    Each output line has lang, lang_confidence, sentiment, label, analyzer and is_question; an
+    empty or undecodable line gives an object with an `error` field instead, and the run goes on.
+    """
+    from smcc.analysis.analyzer import MentionAnalyzer, analyze_line
+
+    config, _ = ctx.config()
+    analyzer = MentionAnalyzer(config.analysis.languages)
+    stdout = sys.stdout
+    for raw in sys.stdin.buffer:
+        stdout.write(json.dumps(analyze_line(raw, analyzer), ensure_ascii=False))
+        stdout.write("\n")
+        stdout.flush()  # results as they come, for `tail -f … | smcc analyze`
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m smcc`

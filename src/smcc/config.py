@@ -323,6 +323,13 @@ class Wall(_Cfg):
     windows: list[WallWindow] = Field(default_factory=list)
 
 
+class AnalysisSettings(_Cfg):
+    languages: list[LangCode] = Field(
+        default_factory=lambda: ["en", "id", "ru", "nl"], min_length=1
+    )
+    """The languages your audience writes; language detection favours them."""
+
+
 class StoreSettings(_Cfg):
     path: Path | None = None
     """The database; by default `smcc.db` in the user data directory."""
@@ -347,6 +354,7 @@ class Config(_Cfg):
     rules: list[Rule] = Field(default_factory=list)
     canned: dict[str, CannedReply] = Field(default_factory=dict)
     wall: Wall = Field(default_factory=Wall)
+    analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     secrets_file: Path | None = None

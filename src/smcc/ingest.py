@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from smcc.analysis.brands import BrandTagger
+from smcc.analysis.analyzer import MentionAnalyzer
 from smcc.config import Config
 from smcc.pipeline import DefaultTriager, Pipeline, PipelineStats
 from smcc.sources import Source
@@ -43,7 +43,7 @@ def prepare(
         store,
         sources,
         config.pipeline,
-        analyzer=BrandTagger(config.brands, config.competitors),
+        analyzer=MentionAnalyzer(config.analysis.languages, config.brands, config.competitors),
         triager=DefaultTriager(config),
         limit=limit,
     )

@@ -15,7 +15,8 @@ from smcc.models import Author, Engagement
 # URLs carry '?' in query strings and handles/hashtags carry no sentence structure.
 _NOISE = re.compile(r"https?://\S+|www\.\S+|(?<!\w)[@#][\w.]+", re.IGNORECASE)
 _QUESTION_MARK = re.compile(r"[?？¿]")
-_SENTENCE_START = re.compile(r"(?:^|[.!…:;\n]\s*)([^\W\d_][\w'-]*(?:\s+[^\W\d_][\w'-]*)?)")
+# Clause starts: a question often follows a comma ("sinyal hilang lagi, kenapa ya").
+_SENTENCE_START = re.compile(r"(?:^|[.!…:;,\n]\s*)([^\W\d_][\w'-]*(?:\s+[^\W\d_][\w'-]*)?)")
 
 # Interrogatives that open a question even without a question mark (people often drop it).
 # Two-word entries are matched against the first two words of a sentence.

@@ -1,0 +1,79 @@
+"""The analyse stage of the pipeline: brand, language, question and influence for every mention.
+
+Sentiment joins here once its analyzers land; until then a mention's sentiment stays "unknown"
+with no score — never a fake neutral 0.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from smcc.analysis.brands import BrandTagger
+from smcc.analysis.language import LanguageDetector
+from smcc.analysis.signals import influence, is_question
+from smcc.config import Brand
+from smcc.models import Mention
+
+
+class MentionAnalyzer:
+    """Implements the pipeline's Analyzer protocol; safe to call from one worker thread."""
+
+    def __init__(
+        self,
+        languages: Sequence[str],
+        brands: Sequence[Brand] = (),
+        competitors: Sequence[Brand] = (),
+        *,
+        detector: LanguageDetector | None = None,
+    ) -> None:
+        self.detector = detector or LanguageDetector(languages)
+        self.brands = BrandTagger(brands, competitors)
+
+    def analyse(self, batch: list[Mention]) -> None:
+        self.brands.analyse(batch)
+        # Every mention is identified, also when the platform sent a language: platform hints
+        # are often wrong on short posts and the confidence must mean the same for every source.
+        detected = self.detector.detect_many(m.text for m in batch)
+        for mention, (language, confidence) in zip(batch, detected, strict=True):
+            mention.language = language
+            mention.lang_confidence = confidence if language is not None else None
+            mention.is_question = is_question(mention.text)
+            mention.influence = influence(mention.author, mention.engagement)
+
+
+def analyze_line(raw: bytes, analyzer: MentionAnalyzer) -> dict[str, Any]:
+    """One line of `smcc analyze` input → its JSON result; odd lines give an `error`, never raise.
+
+    A line is a plain text, or a JSON object with a `text` field (other fields are echoed back
+    under `input` so that scripts can match results to their records).
+    """
+    try:
+        line = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        return {"error": f"not UTF-8 (byte {exc.start})"}
+    record: dict[str, Any] | None = None
+    text = line
+    if line.lstrip().startswith("{"):
+        try:
+            parsed = json.loads(line)
+        except json.JSONDecodeError as exc:
+            return {"error": f"not JSON: {exc.msg} (column {exc.colno})"}
+        if not isinstance(parsed, dict) or not isinstance(parsed.get("text"), str):
+            return {"error": "a JSON line needs a string field 'text'"}
+        record, text = parsed, parsed["text"]
+    if not text.strip():
+        return {"error": "empty text"}
+    language, confidence = analyzer.detector.detect(text)
+    result: dict[str, Any] = {
+        "lang": language,
+        "lang_confidence": round(confidence, 4) if language is not None else None,
+        "sentiment": None,
+        "label": "unknown",
+        "analyzer": "",
+        "is_question": is_question(text),
+    }
+    if record is not None:
+        result["input"] = {k: v for k, v in record.items() if k != "text"}
+    return result

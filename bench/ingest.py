@@ -3,7 +3,8 @@
     python bench/ingest.py [--count 200000] [--runs 3]
 
 Each trial runs in a fresh subprocess (so peak RSS is its own) against a fresh database file:
-- pipeline: the demo source at full speed → normalise → dedupe → analyse → triage → store, as
+- pipeline: the demo source at full speed → normalise → dedupe → analyse (brand, language,
+  question, influence; no sentiment yet) → triage (the configured default) → store, as
   `smcc ingest` runs it;
 - raw: the same rows (generated and triaged beforehand, not timed) inserted with a plain
   `executemany` of one-row INSERTs (authors, then mentions) in transactions of the same batch size
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from smcc.analysis.brands import BrandTagger
+from smcc.analysis.analyzer import MentionAnalyzer
 from smcc.config import Config, DemoSourceConfig, default_config
 from smcc.ingest import prepare
 from smcc.models import utcnow
@@ -94,7 +95,7 @@ def trial_stages(count: int, db: Path) -> dict[str, Any]:
     catalog = DemoCatalog.build("demo", config.brands, config.competitors, ["en", "id", "ru", "nl"])
     recent, tagger, triager = (
         RecentKeys(),
-        BrandTagger(config.brands, config.competitors),
+        MentionAnalyzer(config.analysis.languages, config.brands, config.competitors),
         DefaultTriager(config),
     )
     spent: dict[str, float] = {}
@@ -111,7 +112,7 @@ def trial_stages(count: int, db: Path) -> dict[str, Any]:
             mentions = timed("generate (demo)", demo_mentions, SEED, i, batch, catalog, utcnow())
             timed("normalise", normalise, mentions)
             mentions = timed("dedupe", recent.fresh, mentions)
-            timed("analyse (placeholder)", tagger.analyse, mentions)
+            timed("analyse (language, signals)", tagger.analyse, mentions)
             timed("triage (default)", triager.triage, mentions)
             rows = timed("rows for SQL", prepare_batch, mentions)
             timed("store (SQL)", store.insert_prepared, rows, {"demo": str(i + batch - 1)})
@@ -176,8 +177,8 @@ def main() -> None:
     stages = run_trial("stages", args.count)["us_per_mention"]
     print("where the time goes (each stage alone, one thread, µs per mention):")
     for stage, micros in stages.items():
-        print(f"  {stage:24} {micros:6.1f}")
-    print(f"  {'sum':24} {sum(stages.values()):6.1f}")
+        print(f"  {stage:28} {micros:6.1f}")
+    print(f"  {'sum':28} {sum(stages.values()):6.1f}")
     print(
         f"median pipeline: {med['pipeline']:,.0f} mentions/s, peak RSS {rss['pipeline']:.0f} MB\n"
         f"median raw executemany: {med['raw']:,.0f} rows/s, peak RSS {rss['raw']:.0f} MB\n"

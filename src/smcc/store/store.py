@@ -362,7 +362,7 @@ def _check_existing(path: Path) -> None:
 def _check_contents(conn: sqlite3.Connection, path: Path) -> None:
     try:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = sqlite_utils.Database(conn).table_names()
         if app_id != APPLICATION_ID:
             if tables:
                 raise StoreError(
@@ -616,10 +616,11 @@ class Store:
         return out
 
     def rollups(self, since: datetime) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            "SELECT * FROM rollups WHERE minute >= ? ORDER BY minute", (ts(since)[:16],)
+        return list(
+            self.db.query(
+                "SELECT * FROM rollups WHERE minute >= ? ORDER BY minute", [ts(since)[:16]]
+            )
         )
-        return [dict(r) for r in rows]
 
     # -- cursors ---------------------------------------------------------------------------------
 
@@ -754,7 +755,3 @@ class Store:
         return LeaseInfo(
             name, row["holder"], from_ts(row["acquired_at"]), from_ts(row["expires_at"])
         )
-
-
-def open_store(path: Path | str, *, create: bool = True) -> Store:
-    return Store.open(path, create=create)

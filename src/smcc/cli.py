@@ -59,8 +59,6 @@ class Ctx:
     def __init__(self) -> None:
         self.config_path: Path | None = None
         self.db_path: Path | None = None
-        self.demo_fallback = False
-        """Plain `smcc` runs the built-in demo when the config enables no source."""
 
     def config(self) -> tuple[cfg.Config, Path | None]:
         try:
@@ -133,13 +131,13 @@ pass_ctx = click.make_pass_decorator(Ctx, ensure=True)
 def main(ctx: click.Context) -> None:
     """smcc — a social media command center for the terminal.
 
-    Without a command, smcc ingests from the configured sources (the built-in demo when nothing
-    else is configured) and shows live rates.
+    Without a command, smcc opens the console and ingests from the configured sources in the same
+    process (the built-in demo when nothing else is configured). When `smcc ingest` already runs
+    on the database, the console only views, and takes over ingest if that process stops.
     """
     state = ctx.ensure_object(Ctx)
     if ctx.invoked_subcommand is None:
-        state.demo_fallback = True
-        ctx.invoke(ingest_cmd)
+        open_console(state)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,8 +266,6 @@ def _health_table(
 def ingest_cmd(ctx: Ctx, source_names: tuple[str, ...], limit: int | None, quiet: bool) -> None:
     """Run the sources headless into the database, with live rates."""
     config, _ = ctx.config()
-    if not config.enabled_sources() and ctx.demo_fallback and not source_names:
-        config.sources["demo"] = cfg.DemoSourceConfig()
     try:
         sources = build_sources(config, source_names, limit=limit)
     except SourceUnavailable as exc:
@@ -344,6 +340,61 @@ async def _ingest(run: ingest_mod.IngestRun, sources: list[Source], quiet: bool)
             await asyncio.wait({task}, timeout=0.25)
         live.update(_health_table(run.pipeline.stats, sources, run.pipeline.queued))
     return task.result()
+
+
+# ---------------------------------------------------------------------------------------------
+# the console and its single-pane views (smcc.tui is imported only here: the rest of the CLI runs
+# without Textual)
+
+VIEWS = ("queue", "feed", "detail", "alerts")
+
+
+def _need_terminal() -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        fail("the console needs a terminal; for headless ingest run `smcc ingest`", EXIT_USAGE)
+
+
+def open_console(ctx: Ctx) -> None:
+    """Open the console with the embedded ingester (plain `smcc`)."""
+    _need_terminal()
+    config, _ = ctx.config()
+    if not config.enabled_sources():
+        config.sources["demo"] = cfg.DemoSourceConfig()
+    try:
+        sources = build_sources(config, ())
+    except SourceUnavailable as exc:
+        fail(str(exc), EXIT_USAGE)
+    from smcc.tui.launch import run_console
+
+    with ctx.store(config) as store:
+        failure = run_console(config, store, sources)
+    if failure:
+        fail(failure)
+
+
+@main.command("view")
+@click.argument("name", type=click.Choice(VIEWS))
+@click.option("--tier", type=click.IntRange(1, 3), help="queue: only this tier.")
+@click.option("--department", multiple=True, metavar="NAME", help="queue: only this department.")
+@common
+@pass_ctx
+def view_cmd(ctx: Ctx, name: str, tier: int | None, department: tuple[str, ...]) -> None:
+    """One pane full-screen (for tmux walls): queue, feed, detail or alerts.
+
+    A view reads and acts on the store and never ingests; `detail` follows the mention you
+    select in a `queue` view in another terminal.
+    """
+    config, _ = ctx.config()
+    unknown = [d for d in department if d not in config.departments]
+    if unknown:
+        known = ", ".join(sorted(config.departments))
+        fail(f"--department {unknown[0]}: no such department in the config (known: {known})", 2)
+    _need_terminal()
+    from smcc.tui.launch import run_view
+
+    where = MentionFilter(departments=department) if department else None
+    with ctx.store(config, create=False) as store:
+        run_view(config, store, name, tier=tier, where=where)
 
 
 # ---------------------------------------------------------------------------------------------

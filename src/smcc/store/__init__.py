@@ -1,5 +1,6 @@
 """The store: schema, migrations, the Store API, full-text search and the change counter."""
 
+from smcc.store.console import OPEN_STATUSES, ActionResult, QueueItem
 from smcc.store.store import (
     BatchResult,
     LeaseInfo,
@@ -14,10 +15,13 @@ from smcc.store.store import (
 )
 
 __all__ = [
+    "OPEN_STATUSES",
+    "ActionResult",
     "BatchResult",
     "LeaseInfo",
     "MentionFilter",
     "PreparedBatch",
+    "QueueItem",
     "Store",
     "StoreError",
     "from_ts",

@@ -34,6 +34,7 @@ from smcc.models import (
     Triage,
     utcnow,
 )
+from smcc.store.console import ITEM_COLUMNS, OPEN_STATUSES, ActionResult, QueueItem
 from smcc.store.schema import APPLICATION_ID, LATEST, MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
@@ -755,3 +756,207 @@ class Store:
         return LeaseInfo(
             name, row["holder"], from_ts(row["acquired_at"]), from_ts(row["expires_at"])
         )
+
+    # -- console: queues, feed, claims and triage changes ------------------------------------------
+    # Kept together in one block (row types and notes in smcc.store.console). Every operator action
+    # is one transaction that changes the mention, writes its audit event and bumps the counters.
+
+    def queue(
+        self,
+        tier: int,
+        where: MentionFilter | None = None,
+        *,
+        claimed_by: str | None = None,
+        limit: int = 200,
+    ) -> list[QueueItem]:
+        """Open mentions of `tier`, most urgent first: by SLA due time, then score, then newest.
+
+        Only `limit` rows are read (a page), so a queue of millions costs what one screen shows.
+        """
+        where = where or MentionFilter()
+        conditions, args = where.conditions()
+        if not where.statuses:
+            conditions.append(f"status IN ({', '.join('?' * len(OPEN_STATUSES))})")
+            args.extend(s.value for s in OPEN_STATUSES)
+        if claimed_by is not None:
+            conditions.append("claimed_by = ?")
+            args.append(claimed_by)
+        clause = "".join(f" AND {c}" for c in conditions)
+        rows = self.conn.execute(
+            f"SELECT {ITEM_COLUMNS} FROM mentions WHERE tier = ?{clause} "
+            "ORDER BY sla_due IS NULL, sla_due, score DESC, id DESC LIMIT ?",
+            [tier, *args, limit],
+        ).fetchall()
+        return [QueueItem.from_row(r) for r in rows]
+
+    def queue_counts(
+        self, where: MentionFilter | None = None, *, claimed_by: str | None = None
+    ) -> dict[int, int]:
+        """Open mentions per tier (1, 2, 3; 0 for mentions not yet triaged)."""
+        where = where or MentionFilter()
+        conditions, args = where.conditions()
+        if not where.statuses:
+            conditions.append(f"status IN ({', '.join('?' * len(OPEN_STATUSES))})")
+            args.extend(s.value for s in OPEN_STATUSES)
+        if claimed_by is not None:
+            conditions.append("claimed_by = ?")
+            args.append(claimed_by)
+        rows = self.conn.execute(
+            f"SELECT coalesce(tier, 0), count(*) FROM mentions WHERE {' AND '.join(conditions)} "
+            "GROUP BY 1",
+            args,
+        )
+        counts = {1: 0, 2: 0, 3: 0}
+        counts.update({int(r[0]): int(r[1]) for r in rows})
+        return counts
+
+    def latest_items(self, after_id: int = 0, *, limit: int = 100) -> list[QueueItem]:
+        """The newest mentions with an id above `after_id` (at most `limit`), oldest first."""
+        rows = self.conn.execute(
+            f"SELECT {ITEM_COLUMNS} FROM mentions WHERE id > ? ORDER BY id DESC LIMIT ?",
+            (after_id, limit),
+        ).fetchall()
+        return [QueueItem.from_row(r) for r in reversed(rows)]
+
+    def claimed_by(self, mention_id: int) -> str | None:
+        row = self.conn.execute(
+            "SELECT claimed_by FROM mentions WHERE id = ?", (mention_id,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def author_mention_count(self, source: str, handle: str) -> int:
+        """How many mentions of this author the store holds (the author card's history)."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM mentions WHERE author_id = "
+            "(SELECT id FROM authors WHERE source = ? AND handle = ?)",
+            (source, handle),
+        ).fetchone()
+        return int(row[0])
+
+    def thread(self, source: str, conversation_id: str, *, limit: int = 50) -> list[QueueItem]:
+        """Mentions of one conversation in time order (the first `limit`)."""
+        rows = self.conn.execute(
+            f"SELECT {ITEM_COLUMNS} FROM mentions WHERE source = ? AND conversation_id = ? "
+            "ORDER BY created_at, id LIMIT ?",
+            (source, conversation_id, limit),
+        ).fetchall()
+        return [QueueItem.from_row(r) for r in rows]
+
+    def _refusal(self, conn: sqlite3.Connection, mention_id: int, wanted: Status) -> ActionResult:
+        row = conn.execute(
+            "SELECT status, claimed_by FROM mentions WHERE id = ?", (mention_id,)
+        ).fetchone()
+        if row is None:
+            return ActionResult(False, mention_id, reason=f"mention {mention_id} does not exist")
+        status, holder = Status(row["status"]), row["claimed_by"]
+        if status is Status.CLAIMED and holder:
+            return ActionResult(
+                False, mention_id, status, holder, reason=f"already claimed by {holder}"
+            )
+        return ActionResult(
+            False, mention_id, status, holder, reason=f"a {status.value} mention cannot be {wanted}"
+        )
+
+    def _audit(
+        self, conn: sqlite3.Connection, actor: str, action: str, mention_id: int, **detail: Any
+    ) -> None:
+        conn.execute(
+            "INSERT INTO events (at, actor, action, mention_id, detail) VALUES (?, ?, ?, ?, ?)",
+            (ts(utcnow()), actor, action, mention_id, json.dumps(detail, ensure_ascii=False)),
+        )
+        self._bump(conn, "mentions", "events")
+
+    def claim(self, mention_id: int, operator: str) -> ActionResult:
+        """Claim a mention for `operator`, atomically: of two operators claiming at once, exactly
+        one wins and the other learns who has it. Claiming one's own claim again is a no-op."""
+        claimable = [s.value for s in Status if s.can_become(Status.CLAIMED)]
+        with self.transaction() as conn:
+            # The condition is the guarantee (it holds on any SQL backend, not only under SQLite's
+            # single writer): the row changes only if nobody else holds it.
+            updated = conn.execute(
+                "UPDATE mentions SET status = 'claimed', claimed_by = ? "
+                f"WHERE id = ? AND status IN ({', '.join('?' * len(claimable))})",
+                (operator, mention_id, *claimable),
+            ).rowcount
+            if updated:
+                self._audit(conn, operator, "claim", mention_id)
+                return ActionResult(True, mention_id, Status.CLAIMED, operator)
+            refusal = self._refusal(conn, mention_id, Status.CLAIMED)
+        if refusal.status is Status.CLAIMED and refusal.claimed_by == operator:
+            return ActionResult(True, mention_id, Status.CLAIMED, operator)
+        return refusal
+
+    def set_status(
+        self, mention_id: int, status: Status, operator: str, *, action: str | None = None
+    ) -> ActionResult:
+        """Move a mention to `status` if its current status allows it and no other operator holds
+        it; the audit event is named `action` (default: the status).
+
+        Releasing (→ new) and escalating leave the mention unclaimed, so anyone can take it.
+        """
+        if status is Status.CLAIMED:
+            return self.claim(mention_id, operator)
+        sources = [s.value for s in Status if s.can_become(status)]
+        keep_holder = status not in (Status.NEW, Status.ESCALATED)
+        with self.transaction() as conn:
+            updated = conn.execute(
+                "UPDATE mentions SET status = ?, "
+                "claimed_by = CASE WHEN ? THEN claimed_by ELSE NULL END "
+                f"WHERE id = ? AND status IN ({', '.join('?' * len(sources))}) "
+                "AND (status != 'claimed' OR claimed_by IS NULL OR claimed_by = ?)",
+                (status.value, keep_holder, mention_id, *sources, operator),
+            ).rowcount
+            if updated:
+                self._audit(conn, operator, action or status.value, mention_id)
+                return ActionResult(True, mention_id, status, operator if keep_holder else None)
+            return self._refusal(conn, mention_id, status)
+
+    def retriage(
+        self,
+        mention_id: int,
+        operator: str,
+        *,
+        tier: int | None = None,
+        department: str | None = None,
+        sla_due: datetime | None = None,
+    ) -> ActionResult:
+        """Change a mention's tier and/or department, and say so in the audit log with the values
+        before and after. `sla_due` is the new deadline (None: none), which the caller works out
+        from the department's SLA for the tier."""
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT tier, department, sla_due, status, claimed_by FROM mentions WHERE id = ?",
+                (mention_id,),
+            ).fetchone()
+            if row is None:
+                return ActionResult(False, mention_id, reason=f"no mention {mention_id}")
+            new_tier = row["tier"] if tier is None else tier
+            new_department = row["department"] if department is None else department
+            conn.execute(
+                "UPDATE mentions SET tier = ?, department = ?, sla_due = ? WHERE id = ?",
+                (new_tier, new_department, _opt_ts(sla_due), mention_id),
+            )
+            detail: dict[str, Any] = {}
+            if tier is not None and tier != row["tier"]:
+                detail["tier"] = [row["tier"], tier]
+            if department is not None and department != row["department"]:
+                detail["department"] = [row["department"], department]
+            action = "route" if "department" in detail else "tier"
+            self._audit(conn, operator, action, mention_id, **detail)
+            return ActionResult(True, mention_id, Status(row["status"]), row["claimed_by"])
+
+    def set_selection(self, operator: str, mention_id: int | None) -> None:
+        """Share which mention `operator` looks at, so a `detail` view elsewhere can follow."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO smcc_meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (f"selection:{operator}", str(mention_id or "")),
+            )
+            self._bump(conn, "selection")
+
+    def selection(self, operator: str) -> int | None:
+        row = self.conn.execute(
+            "SELECT value FROM smcc_meta WHERE key = ?", (f"selection:{operator}",)
+        ).fetchone()
+        return int(row[0]) if row and row[0].isdigit() else None

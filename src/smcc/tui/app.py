@@ -1,0 +1,92 @@
+"""ConsoleApp: the shell. Screens and panes do the work; the app polls the store's change counter
+and tells the panes, applies the operator's key map, and offers the command palette."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.screen import Screen
+
+from smcc.tui.commands import ConsoleCommands
+from smcc.tui.data import ConsoleData
+from smcc.tui.keys import APP_KEYS, bindings, check_keymap
+from smcc.tui.messages import StoreChanged
+from smcc.tui.widgets.live import LivePane
+
+POLL_INTERVAL = 0.25
+"""Seconds between looks at the change counter: new data shows within this (plus one query)."""
+
+
+class ConsoleApp(App[None]):
+    CSS_PATH = "console.tcss"
+    TITLE = "smcc"
+    BINDINGS = bindings(APP_KEYS)
+    COMMANDS: ClassVar = App.COMMANDS | {ConsoleCommands}
+
+    def __init__(
+        self,
+        data: ConsoleData,
+        first_screen: Callable[[ConsoleData], Screen[None]],
+        *,
+        keymap: Mapping[str, str] | None = None,
+        poll_interval: float = POLL_INTERVAL,
+    ) -> None:
+        super().__init__()
+        self.data = data
+        self._first_screen = first_screen
+        self._keymap = dict(keymap or {})
+        self._poll_interval = poll_interval
+        self._counters: dict[str, int] = {}
+        self._polling = False
+        self._store_failing = False
+
+    def get_default_screen(self) -> Screen[None]:
+        return self._first_screen(self.data)
+
+    def on_mount(self) -> None:
+        keymap, problems = check_keymap(self._keymap)
+        self.set_keymap(keymap)
+        for problem in problems:
+            self.notify(problem, severity="warning", markup=False, timeout=10)
+        self.set_interval(self._poll_interval, self.poll)
+
+    def poll(self) -> None:
+        if not self._polling:  # a slow look (database busy) is not stacked up behind
+            self._polling = True
+            self._poll_store()
+
+    @work(group="poll", exit_on_error=False)
+    async def _poll_store(self) -> None:
+        try:
+            counters = await asyncio.to_thread(self.data.changes)
+        except Exception as exc:  # a locked or vanished database: say so once, keep polling
+            if not self._store_failing:
+                self.notify(
+                    f"cannot read the store ({exc}); retrying", severity="error", markup=False
+                )
+            self._store_failing = True
+            return
+        finally:
+            self._polling = False
+        if self._store_failing:
+            self._store_failing = False
+            self.notify("store readable again", timeout=3)
+        if counters != self._counters:
+            self._counters = counters
+            self.broadcast(counters)
+
+    def broadcast(self, counters: Mapping[str, int]) -> None:
+        """Tell every live pane on every screen; each reloads only if its topics moved."""
+        for screen in self.screen_stack:
+            for pane in screen.query(LivePane):
+                pane.post_message(StoreChanged(counters))
+
+    def action_toggle_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()

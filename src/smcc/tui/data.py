@@ -1,0 +1,187 @@
+"""The console's window on the store: reads for the panes and the operator's actions.
+
+No Textual here. Panes call these methods from worker threads (`asyncio.to_thread`); one lock keeps
+the single reader connection to one call at a time. The in-process ingester writes through its own
+connection, so reading never waits for ingest (SQLite WAL).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
+
+from smcc.config import Config
+from smcc.ingest import LEASE
+from smcc.models import Alert, Event, Mention, Status, utcnow
+from smcc.store import ActionResult, LeaseInfo, MentionFilter, QueueItem, Store
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One tier's queue as shown: open counts of every tier and the most urgent items."""
+
+    tier: int
+    counts: dict[int, int]
+    items: list[QueueItem]
+
+
+@dataclass(frozen=True)
+class Detail:
+    """Everything the detail pane shows about one mention."""
+
+    mention: Mention
+    claimed_by: str | None
+    author_mentions: int
+    thread: list[QueueItem] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+
+class ConsoleData:
+    def __init__(self, store: Store, config: Config, *, clock: Clock = utcnow) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self.config = config
+        self.operator = config.operator.name
+        self.zone = ZoneInfo(config.operator.timezone)
+        self.clock = clock
+
+    @property
+    def path(self) -> str:
+        return self._store.path
+
+    def _call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._lock:
+            return fn(*args, **kwargs)
+
+    # -- reads -------------------------------------------------------------------------------------
+
+    def changes(self) -> dict[str, int]:
+        return self._call(self._store.changes)
+
+    def queue(
+        self, tier: int, where: MentionFilter | None = None, *, mine: bool = False, limit: int = 200
+    ) -> QueuePage:
+        holder = self.operator if mine else None
+        with self._lock:
+            counts = self._store.queue_counts(where, claimed_by=holder)
+            items = self._store.queue(tier, where, claimed_by=holder, limit=limit)
+        return QueuePage(tier, counts, items)
+
+    def latest(self, after_id: int = 0, *, limit: int = 100) -> list[QueueItem]:
+        return self._call(self._store.latest_items, after_id, limit=limit)
+
+    def detail(self, mention_id: int) -> Detail | None:
+        with self._lock:
+            store = self._store
+            mention = store.get_mention(mention_id)
+            if mention is None:
+                return None
+            thread: list[QueueItem] = []
+            if mention.conversation_id:
+                thread = store.thread(mention.source, mention.conversation_id)
+            return Detail(
+                mention=mention,
+                claimed_by=store.claimed_by(mention_id),
+                author_mentions=store.author_mention_count(mention.source, mention.author.handle),
+                thread=thread,
+                events=store.events(mention_id, limit=50),
+            )
+
+    def alerts(self) -> list[Alert]:
+        return self._call(self._store.active_alerts)
+
+    def ingest_lease(self) -> LeaseInfo | None:
+        return self._call(self._store.lease, LEASE)
+
+    def selection(self) -> int | None:
+        return self._call(self._store.selection, self.operator)
+
+    def share_selection(self, mention_id: int | None) -> None:
+        self._call(self._store.set_selection, self.operator, mention_id)
+
+    # -- the operator's actions (each writes an audit event with the operator's name) ------------
+
+    def claim(self, mention_id: int) -> ActionResult:
+        return self._call(self._store.claim, mention_id, self.operator)
+
+    def release(self, mention_id: int) -> ActionResult:
+        return self._call(
+            self._store.set_status, mention_id, Status.NEW, self.operator, action="release"
+        )
+
+    def dismiss(self, mention_id: int) -> ActionResult:
+        return self._call(
+            self._store.set_status, mention_id, Status.DISMISSED, self.operator, action="dismiss"
+        )
+
+    def escalate(self, mention_id: int) -> ActionResult:
+        return self._call(
+            self._store.set_status, mention_id, Status.ESCALATED, self.operator, action="escalate"
+        )
+
+    def route(self, mention_id: int, department: str) -> ActionResult:
+        if department not in self.config.departments:
+            return ActionResult(False, mention_id, reason=f"no department named {department!r}")
+        return self._retriage(mention_id, department=department)
+
+    def set_tier(self, mention_id: int, tier: int) -> ActionResult:
+        if tier not in (1, 2, 3):
+            return ActionResult(False, mention_id, reason=f"tier {tier} does not exist")
+        return self._retriage(mention_id, tier=tier)
+
+    def _retriage(
+        self, mention_id: int, *, tier: int | None = None, department: str | None = None
+    ) -> ActionResult:
+        with self._lock:
+            mention = self._store.get_mention(mention_id)
+            if mention is None:
+                return ActionResult(False, mention_id, reason=f"no mention {mention_id}")
+            old = mention.triage
+            new_tier = tier or (old.tier if old else self.config.default.tier)
+            new_department = department or (old.department if old else "")
+            new_department = new_department or self.config.default.department
+            due = self.sla_due(mention.created_at, new_tier, new_department)
+            return self._store.retriage(
+                mention_id,
+                self.operator,
+                tier=tier,
+                department=department,
+                sla_due=due,
+            )
+
+    def sla_due(self, created_at: datetime, tier: int, department: str) -> datetime | None:
+        """The deadline a mention gets in `department` at `tier` (None: no reply expected)."""
+        policy = self.config.departments.get(department)
+        if policy is None or tier not in (1, 2, 3):
+            return None
+        window = policy.sla.for_tier(tier)  # type: ignore[arg-type]
+        return created_at + window if window is not None else None
+
+
+def queue_filter(
+    *,
+    departments: tuple[str, ...] = (),
+    brands: tuple[str, ...] = (),
+    sources: tuple[str, ...] = (),
+    languages: tuple[str, ...] = (),
+    statuses: tuple[str, ...] = (),
+) -> MentionFilter | None:
+    """A filter for the queues, or None when nothing is filtered."""
+    if not (departments or brands or sources or languages or statuses):
+        return None
+    return MentionFilter(
+        departments=departments,
+        brands=brands,
+        sources=sources,
+        languages=languages,
+        statuses=statuses,
+    )

@@ -1,0 +1,68 @@
+"""Every key binding of the console, each with an id that `[operator.keys]` in config can remap.
+
+`smcc.tui.commands` offers the same actions in the command palette, so an operator who forgets a
+key can type its name instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from textual.binding import Binding, BindingType
+
+
+@dataclass(frozen=True)
+class Key:
+    id: str
+    key: str
+    action: str
+    description: str
+    help: str
+    show: bool = True
+    palette: bool = True
+
+
+APP_KEYS: tuple[Key, ...] = (
+    Key("help", "question_mark", "app.toggle_help", "Keys", "Show or hide the key bindings"),
+    Key("quit", "q", "app.quit", "Quit", "Quit the console (the ingester stops cleanly)"),
+)
+
+WORKFLOW_KEYS: tuple[Key, ...] = (
+    Key("next", "j", "move(1)", "Next", "Move to the next item", False, False),
+    Key("previous", "k", "move(-1)", "Prev", "Move to the previous item", False, False),
+    Key("claim", "c", "claim", "Claim", "Claim the selected mention"),
+    Key("release", "u", "release", "Release", "Release a mention you claimed", show=False),
+    Key("dismiss", "d", "dismiss_mention", "Dismiss", "Dismiss the selected mention"),
+    Key("escalate", "e", "escalate", "Escalate", "Escalate the selected mention"),
+    Key("route", "r", "route", "Route", "Route the selected mention to a department"),
+    Key("change_tier", "t", "change_tier", "Tier", "Change the selected mention's tier"),
+    Key("tier1", "1", "show_tier(1)", "T1", "Show the tier 1 queue", show=False),
+    Key("tier2", "2", "show_tier(2)", "T2", "Show the tier 2 queue", show=False),
+    Key("tier3", "3", "show_tier(3)", "T3", "Show the tier 3 queue", show=False),
+    Key("mine", "m", "toggle_mine", "Mine", "Show only mentions claimed by you", show=False),
+)
+
+LAYOUT_KEYS: tuple[Key, ...] = (
+    Key("toggle_feed", "f", "toggle_pane('feed')", "Feed", "Show or hide the live feed", False),
+    Key("toggle_detail", "v", "toggle_pane('detail')", "Detail", "Show or hide the detail", False),
+)
+
+
+def bindings(keys: Iterable[Key]) -> list[BindingType]:
+    return [Binding(k.key, k.action, k.description, show=k.show, id=k.id) for k in keys]
+
+
+ALL_KEYS: tuple[Key, ...] = (*APP_KEYS, *WORKFLOW_KEYS, *LAYOUT_KEYS)
+
+
+def check_keymap(keymap: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The remappings that name a known binding id, and a message for each one that does not."""
+    known = {k.id for k in ALL_KEYS}
+    good = {i: keys for i, keys in keymap.items() if i in known}
+    problems = [
+        f"operator.keys.{i}: no key binding with that id (known: {', '.join(sorted(known))})"
+        for i in keymap
+        if i not in known
+    ]
+    return good, problems

@@ -1,0 +1,150 @@
+"""The queue pane: one tier's open mentions, most urgent first, with SLA countdowns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Static
+
+from smcc.store import MentionFilter, QueueItem
+from smcc.tui.data import ConsoleData, QueuePage
+from smcc.tui.format import SLA_STYLE, SlaState, countdown, safe_line, sla_state
+from smcc.tui.messages import MentionSelected
+from smcc.tui.widgets.live import LivePane
+
+_STATUS_MARK = {"new": " ", "claimed": "●", "escalated": "▲"}
+
+
+class QueueTable(DataTable[Text]):
+    """The rows of one queue; the row key is the mention id."""
+
+
+class QueuePane(LivePane[QueuePage]):
+    TOPICS: ClassVar[frozenset[str]] = frozenset({"mentions"})
+    PAGE = 200
+    """Rows read per reload: the most urgent ones. The counts above cover the whole queue."""
+
+    def __init__(
+        self,
+        data: ConsoleData,
+        *,
+        tier: int = 1,
+        tiers: tuple[int, ...] = (1, 2, 3),
+        where: MentionFilter | None = None,
+        mine: bool = False,
+        id: str | None = "queue",
+    ) -> None:
+        super().__init__(data, id=id)
+        self.tiers = tiers
+        self.tier = tier if tier in tiers else tiers[0]
+        self.where = where
+        self.mine = mine
+        self.items: list[QueueItem] = []
+        self.counts: dict[int, int] = {}
+        self._opening = True
+        self.border_title = "Queues"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="tier-tabs")
+        table = QueueTable(id="queue-table", cursor_type="row", zebra_stripes=False)
+        table.add_column("due", width=6, key="due")
+        table.add_column(" ", width=1, key="status")
+        table.add_column("author", width=12, key="author")
+        table.add_column("text", width=160, key="text")
+        yield table
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        # Countdowns tick without touching the store.
+        self.set_interval(1.0, self.tick)
+
+    @property
+    def table(self) -> QueueTable:
+        return self.query_one(QueueTable)
+
+    @property
+    def current_id(self) -> int | None:
+        table = self.table
+        if not self.items or table.row_count == 0:
+            return None
+        row = min(table.cursor_row, len(self.items) - 1)
+        return self.items[row].id
+
+    def current_item(self) -> QueueItem | None:
+        current = self.current_id
+        return next((i for i in self.items if i.id == current), None)
+
+    def show_tier(self, tier: int) -> None:
+        if tier in self.tiers and tier != self.tier:
+            self.tier = tier
+            self.items = []
+            self.table.clear()
+            self.reload()
+
+    def load(self) -> QueuePage:
+        return self.data.queue(self.tier, self.where, mine=self.mine, limit=self.PAGE)
+
+    def show(self, result: QueuePage) -> None:
+        if result.tier != self.tier:
+            return  # the operator switched tiers while this page was read
+        if self._opening and not result.items:
+            # Open on the most urgent tier that has work, rather than on an empty tier 1.
+            self._opening = False
+            busy = [t for t in self.tiers if result.counts.get(t)]
+            if busy and busy[0] != self.tier:
+                self.show_tier(busy[0])
+                return
+        self._opening = False
+        table = self.table
+        keep = self.current_id
+        self.items = result.items
+        self.counts = result.counts
+        table.clear()
+        now = self.data.clock()
+        for item in result.items:
+            table.add_row(*self._cells(item, now), key=str(item.id))
+        if keep is not None and any(i.id == keep for i in result.items):
+            table.move_cursor(row=table.get_row_index(str(keep)), animate=False)
+        self._show_tabs()
+        self.post_message(MentionSelected(self.current_id))
+
+    def _cells(self, item: QueueItem, now: datetime) -> tuple[Text, Text, Text, Text]:
+        state = sla_state(item.created_at, item.sla_due, now)
+        mark = _STATUS_MARK.get(item.status.value, "?")
+        mark_style = "bold cyan" if item.claimed_by == self.data.operator else "magenta"
+        return (
+            Text(countdown(item.sla_due, now), style=SLA_STYLE[state]),
+            Text(mark, style=mark_style),
+            safe_line("@" + item.author_handle, "bold" if state is SlaState.BREACHED else ""),
+            safe_line(item.text),
+        )
+
+    def tick(self) -> None:
+        table = self.table
+        now = self.data.clock()
+        for item in self.items:
+            state = sla_state(item.created_at, item.sla_due, now)
+            if item.sla_due is not None:
+                table.update_cell(
+                    str(item.id), "due", Text(countdown(item.sla_due, now), style=SLA_STYLE[state])
+                )
+
+    def _show_tabs(self) -> None:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        for tier in self.tiers:
+            label = f" T{tier} {self.counts.get(tier, 0):,} "
+            style = "reverse bold" if tier == self.tier else ""
+            if tier == 1 and self.counts.get(1):
+                style += " red"
+            line.append(label, style=style.strip())
+            line.append(" ")
+        if self.mine:
+            line.append("mine", style="italic")
+        self.query_one("#tier-tabs", Static).update(line)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.post_message(MentionSelected(self.current_id))

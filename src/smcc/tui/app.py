@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import ClassVar
 
 from textual import work
@@ -22,7 +23,8 @@ POLL_INTERVAL = 0.25
 
 
 class ConsoleApp(App[None]):
-    CSS_PATH = "console.tcss"
+    # Absolute: a relative CSS_PATH resolves next to the module of the (sub)class being run.
+    CSS_PATH = Path(__file__).with_name("console.tcss")
     TITLE = "smcc"
     BINDINGS = bindings(APP_KEYS)
     COMMANDS: ClassVar = App.COMMANDS | {ConsoleCommands}

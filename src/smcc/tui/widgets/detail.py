@@ -104,7 +104,8 @@ def render_detail(detail: Detail, zone: tzinfo, now: datetime, operator: str) ->
             line = Text(no_wrap=True, overflow="ellipsis")
             line.append("▸ " if item.id == m.id else "  ", style="bold")
             line.append(local_time(item.created_at, zone) + " ", style="dim")
-            line.append_text(safe_line("@" + item.author_handle + ": ", "bold"))
+            line.append_text(safe_line("@" + item.author_handle, "bold"))
+            line.append(": ")
             line.append_text(safe_line(item.text))
             parts.append(line)
 

@@ -769,7 +769,8 @@ class Store:
         claimed_by: str | None = None,
         limit: int = 200,
     ) -> list[QueueItem]:
-        """Open mentions of `tier`, most urgent first: by SLA due time, then score, then newest.
+        """Open mentions of `tier`, most urgent first: by SLA due time, then score, then first come
+        first served (so the queue does not shift under the operator as new mentions arrive).
 
         Only `limit` rows are read (a page), so a queue of millions costs what one screen shows.
         """
@@ -784,7 +785,7 @@ class Store:
         clause = "".join(f" AND {c}" for c in conditions)
         rows = self.conn.execute(
             f"SELECT {ITEM_COLUMNS} FROM mentions WHERE tier = ?{clause} "
-            "ORDER BY sla_due IS NULL, sla_due, score DESC, id DESC LIMIT ?",
+            "ORDER BY sla_due IS NULL, sla_due, score DESC, id LIMIT ?",
             [tier, *args, limit],
         ).fetchall()
         return [QueueItem.from_row(r) for r in rows]

@@ -49,12 +49,13 @@ def render_detail(detail: Detail, zone: tzinfo, now: datetime, operator: str) ->
         head.append(countdown(t.sla_due, now), style=SLA_STYLE[state])
     else:
         head.append("not triaged", style="dim")
-    head.append(f"  {m.status.value}", style="bold cyan" if m.status.value == "claimed" else "")
+    parts.append(head)
+    status = Text(m.status.value, style="bold cyan" if m.status.value == "claimed" else "")
     if detail.claimed_by:
         mine = detail.claimed_by == operator
-        head.append(" by ")
-        head.append(one_line(detail.claimed_by), style="bold cyan" if mine else "magenta")
-    parts.append(head)
+        status.append(" by ")
+        status.append(one_line(detail.claimed_by), style="bold cyan" if mine else "magenta")
+    parts.append(status)
     when = m.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
     meta = Text(f"#{m.id} · {one_line(m.source)} · {m.language or '??'} · {when}", style="dim")
     if m.brand:

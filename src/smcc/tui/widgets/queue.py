@@ -44,7 +44,8 @@ class QueuePane(LivePane[QueuePage]):
         self.mine = mine
         self.items: list[QueueItem] = []
         self.counts: dict[int, int] = {}
-        self._opening = True
+        self._chosen = False
+        """Whether the operator picked the tier (else the pane follows where the work is)."""
         self.border_title = "Queues"
 
     def compose(self) -> ComposeResult:
@@ -77,7 +78,8 @@ class QueuePane(LivePane[QueuePage]):
         current = self.current_id
         return next((i for i in self.items if i.id == current), None)
 
-    def show_tier(self, tier: int) -> None:
+    def show_tier(self, tier: int, *, chosen: bool = True) -> None:
+        self._chosen = self._chosen or chosen
         if tier in self.tiers and tier != self.tier:
             self.tier = tier
             self.items = []
@@ -90,16 +92,15 @@ class QueuePane(LivePane[QueuePage]):
     def show(self, result: QueuePage) -> None:
         if result.tier != self.tier:
             return  # the operator switched tiers while this page was read
-        if self._opening and not result.items:
-            # Open on the most urgent tier that has work, rather than on an empty tier 1.
-            self._opening = False
+        if not self._chosen and not result.items:
+            # Until the operator picks a tier, show the most urgent tier that has work rather
+            # than an empty tier 1.
             busy = [t for t in self.tiers if result.counts.get(t)]
             if busy and busy[0] != self.tier:
-                self.show_tier(busy[0])
+                self.show_tier(busy[0], chosen=False)
                 return
-        self._opening = False
         table = self.table
-        keep = self.current_id
+        keep, row = self.current_id, table.cursor_row
         self.items = result.items
         self.counts = result.counts
         table.clear()
@@ -108,6 +109,8 @@ class QueuePane(LivePane[QueuePage]):
             table.add_row(*self._cells(item, now), key=str(item.id))
         if keep is not None and any(i.id == keep for i in result.items):
             table.move_cursor(row=table.get_row_index(str(keep)), animate=False)
+        elif result.items:  # the item left the queue (dismissed, claimed elsewhere): stay put
+            table.move_cursor(row=min(row, len(result.items) - 1), animate=False)
         self._show_tabs()
         self.post_message(MentionSelected(self.current_id))
 

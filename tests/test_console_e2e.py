@@ -1,0 +1,129 @@
+"""End to end in a real terminal: `smcc` in tmux (private socket, fixed size), driven by keys.
+
+Polls `capture-pane` for the expected text instead of sleeping a fixed time.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from smcc.store import Store
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+CONFIG = """
+[operator]
+name = "e2e-op"
+timezone = "UTC"
+
+[sources.demo]
+rate = 40
+seed = 7
+"""
+
+
+class Tmux:
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def run(self, *args: str) -> str:
+        result = subprocess.run(
+            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        )
+        return result.stdout
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", "e2e")
+
+    def wait_for(self, text: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} not on screen after {timeout}s:\n{screen}")
+            time.sleep(0.1)
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "e2e", *keys)
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    server = Tmux(f"smcc-e2e-{os.getpid()}-{tmp_path.name}")
+    yield server
+    subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True, timeout=10)
+
+
+def start_console(tmux: Tmux, tmp_path: Path) -> tuple[Path, Path]:
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    db = tmp_path / "e2e.db"
+    command = (
+        f"cd {tmp_path} && TEXTUAL_ANIMATIONS=none {sys.executable} -m smcc "
+        f"--config {config} --db {db}; echo SMCC-EXIT=$?; sleep 60"
+    )
+    tmux.run("new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", command)
+    return config, db
+
+
+def test_console_ingests_and_claims_with_keys(tmux: Tmux, tmp_path: Path) -> None:
+    _, db = start_console(tmux, tmp_path)
+    tmux.wait_for("ingesting demo connected")
+    for title in ("Queues", "Live feed", "Detail", "c Claim", "operator e2e-op"):
+        tmux.wait_for(title, timeout=5)
+    tmux.wait_for("@")  # queue and feed rows have arrived
+    tmux.keys("c")
+    tmux.wait_for(" claimed", timeout=10)
+    tmux.wait_for("claimed by e2e-op", timeout=10)  # the detail pane follows
+    tmux.keys("q")
+    tmux.wait_for("SMCC-EXIT=0", timeout=20)
+    with Store.open(db, create=False) as store:
+        claims = [e for e in store.events() if e.action == "claim"]
+        assert [e.actor for e in claims] == ["e2e-op"]
+        assert store.claimed_by(claims[0].mention_id or 0) == "e2e-op"
+        assert store.lease("ingest") is None  # released on quit
+        assert store.count_mentions() > 0
+
+
+def test_console_views_while_another_process_ingests_and_takes_over(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    db = tmp_path / "e2e.db"
+    ingester = subprocess.Popen(
+        [sys.executable, "-m", "smcc", "--config", str(config), "--db", str(db), "ingest", "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not db.exists() or Store.open(db).lease("ingest") is None:
+            assert time.monotonic() < deadline, "smcc ingest did not take the lease"
+            time.sleep(0.1)
+        start_console(tmux, tmp_path)
+        tmux.wait_for("viewing ingest by")
+        ingester.send_signal(signal.SIGKILL)
+        ingester.wait(10)
+        tmux.wait_for("ingesting demo connected", timeout=15)  # took over from the dead holder
+    finally:
+        if ingester.poll() is None:
+            ingester.kill()
+            ingester.wait(10)
+    tmux.keys("q")
+    tmux.wait_for("SMCC-EXIT=0", timeout=20)

@@ -389,11 +389,11 @@ def view_cmd(ctx: Ctx, name: str, tier: int | None, department: tuple[str, ...])
     if unknown:
         known = ", ".join(sorted(config.departments))
         fail(f"--department {unknown[0]}: no such department in the config (known: {known})", 2)
-    _need_terminal()
-    from smcc.tui.launch import run_view
-
     where = MentionFilter(departments=department) if department else None
     with ctx.store(config, create=False) as store:
+        _need_terminal()
+        from smcc.tui.launch import run_view
+
         run_view(config, store, name, tier=tier, where=where)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from smcc.analysis.analyzer import MentionAnalyzer
+from smcc.analysis.terms import TermExtractor
 from smcc.config import Config
 from smcc.pipeline import DefaultTriager, Pipeline, PipelineStats
 from smcc.sources import Source
@@ -45,6 +46,7 @@ def prepare(
         config.pipeline,
         analyzer=MentionAnalyzer(config.analysis.languages, config.brands, config.competitors),
         triager=DefaultTriager(config),
+        terms=TermExtractor(config.brands, config.competitors),
         limit=limit,
     )
     return IngestRun(store, pipeline, process_identity())

@@ -157,7 +157,11 @@ class _SourceBase(_Cfg):
 class DemoSourceConfig(_SourceBase):
     type: Literal["demo"] = "demo"
     rate: float = Field(default=20.0, ge=0)
-    """Mentions per second; 0 means as fast as possible."""
+    """Mentions per second of demo time outside outages; 0 is short for `speed = 0` at 20/s."""
+    speed: float = Field(default=1.0, ge=0)
+    """How fast demo time runs: 1 = real time, 10 = ten times faster, 0 = as fast as possible."""
+    bursts: bool = True
+    """Outages: none in the first hour, then one every 20–60 minutes of demo time."""
     seed: int = 42
     languages: list[LangCode] = Field(default_factory=lambda: ["en", "id", "ru", "nl"])
 

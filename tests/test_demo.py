@@ -543,8 +543,9 @@ async def test_paced_bursts_are_volume_spikes() -> None:
     loop = asyncio.get_running_loop()
 
     async def seconds_for(cursor: str | None) -> float:
+        src = source(rate=1, speed=500, limit=300)  # built before the clock starts
         began = loop.time()
-        await drain(source(rate=1, speed=500, limit=300), cursor)
+        await drain(src, cursor)
         return loop.time() - began
 
     calm = await seconds_for(None)  # mentions 0 … 299 come long before the first outage

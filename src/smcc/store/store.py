@@ -471,6 +471,27 @@ def _check_contents(conn: sqlite3.Connection, path: Path) -> None:
         )
 
 
+def _connect(path: str) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(
+            path,
+            isolation_level=None,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            check_same_thread=False,
+        )
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open database ({exc})") from None
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    if path != ":memory:":
+        conn.execute("PRAGMA journal_mode = WAL")
+    # NORMAL is durable against process crashes in WAL mode; only an OS crash or power loss
+    # can drop the last transactions, which the sources then fetch again from their cursor.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
 class Store:
     """A connection to one smcc database. Use one Store per thread."""
 
@@ -501,26 +522,18 @@ class Store:
                     p.parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
                     raise StoreError(f"{p.parent}: cannot create ({exc.strerror})") from None
-        try:
-            conn = sqlite3.connect(
-                str(path),
-                isolation_level=None,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-                check_same_thread=False,
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"{path}: cannot open database ({exc})") from None
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if not memory:
-            conn.execute("PRAGMA journal_mode = WAL")
-        # NORMAL is durable against process crashes in WAL mode; only an OS crash or power loss
-        # can drop the last transactions, which the sources then fetch again from their cursor.
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        store = cls(conn, str(path))
+        store = cls(_connect(str(path)), str(path))
         store._migrate()
         return store
+
+    def another(self) -> Store:
+        """A second connection to this (already checked and migrated) database, for another
+        thread. It skips `open`'s probe of the file: opening an extra read-only connection in a
+        process that is taking over a WAL database from a killed one made the next write fail
+        with "database disk image is malformed" (seen in tests/test_crash.py)."""
+        if self.path == ":memory:":
+            raise StoreError("an in-memory database has no second connection")
+        return Store(_connect(self.path), self.path)
 
     @classmethod
     def memory(cls) -> Store:

@@ -4,8 +4,8 @@
 
 Each trial runs in a fresh subprocess (so peak RSS is its own) against a fresh database file:
 - pipeline: the demo source at full speed → normalise → dedupe → analyse (brand, language,
-  question, influence; no sentiment yet) → triage (the configured default) → store, as
-  `smcc ingest` runs it;
+  question, influence; no sentiment yet) → triage (the configured default) → terms (for trends
+  and keyword spikes) → store, as `smcc ingest` runs it;
 - raw: the same rows (generated and triaged beforehand, not timed) inserted with a plain
   `executemany` of one-row INSERTs (authors, then mentions) in transactions of the same batch size
   into the same schema, plus the full-text index fill the schema needs — the floor for the store.
@@ -30,11 +30,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from smcc.analysis.analyzer import MentionAnalyzer
+from smcc.analysis.terms import TermExtractor
 from smcc.config import Config, DemoSourceConfig, default_config
 from smcc.ingest import prepare
 from smcc.models import utcnow
 from smcc.pipeline import DefaultTriager, RecentKeys, normalise
-from smcc.sources.demo import DemoCatalog, DemoSource, demo_mentions
+from smcc.sources.demo import DemoCatalog, DemoSource, demo_mentions, schedule_of
 from smcc.store import Store, prepare_batch
 from smcc.store.store import _INDEX_NEW, _INSERT_MENTION, _UPSERT_AUTHOR
 
@@ -46,6 +47,15 @@ def _config() -> Config:
     config = default_config()
     config.sources = {"demo": DemoSourceConfig(rate=0, seed=SEED)}
     return config
+
+
+def _catalog(config: Config) -> DemoCatalog:
+    """The catalog the source builds (the stream depends on the demo's schedule)."""
+    settings = config.sources["demo"]
+    assert isinstance(settings, DemoSourceConfig)
+    return DemoCatalog.build(
+        "demo", config.brands, config.competitors, settings.languages, schedule_of(settings)
+    )
 
 
 def _peak_rss_mb() -> float:
@@ -69,7 +79,7 @@ def trial_pipeline(count: int, db: Path) -> dict[str, Any]:
 
 def trial_raw(count: int, db: Path) -> dict[str, Any]:
     config = _config()
-    catalog = DemoCatalog.build("demo", config.brands, config.competitors, ["en", "id", "ru", "nl"])
+    catalog = _catalog(config)
     mentions = demo_mentions(SEED, 0, count, catalog, utcnow())
     DefaultTriager(config).triage(mentions)  # the same rows the pipeline writes
     batch = config.pipeline.batch_size
@@ -92,12 +102,13 @@ def trial_raw(count: int, db: Path) -> dict[str, Any]:
 def trial_stages(count: int, db: Path) -> dict[str, Any]:
     """Where the time goes: each stage run alone, in one thread, over the same batches."""
     config = _config()
-    catalog = DemoCatalog.build("demo", config.brands, config.competitors, ["en", "id", "ru", "nl"])
+    catalog = _catalog(config)
     recent, tagger, triager = (
         RecentKeys(),
         MentionAnalyzer(config.analysis.languages, config.brands, config.competitors),
         DefaultTriager(config),
     )
+    extractor = TermExtractor(config.brands, config.competitors)
     spent: dict[str, float] = {}
 
     def timed(stage: str, func: Callable[..., T], *args: Any) -> T:
@@ -114,7 +125,8 @@ def trial_stages(count: int, db: Path) -> dict[str, Any]:
             mentions = timed("dedupe", recent.fresh, mentions)
             timed("analyse (language, signals)", tagger.analyse, mentions)
             timed("triage (default)", triager.triage, mentions)
-            rows = timed("rows for SQL", prepare_batch, mentions)
+            terms = timed("terms (trends, keywords)", extractor.batch, mentions)
+            rows = timed("rows for SQL", prepare_batch, mentions, terms)
             timed("store (SQL)", store.insert_prepared, rows, {"demo": str(i + batch - 1)})
     return {
         "kind": "stages",

@@ -15,8 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from smcc.config import load_config
-from smcc.sources.demo import DemoCatalog, expected_mentions
+from smcc.config import Config, DemoSourceConfig, load_config
+from smcc.sources.demo import DemoCatalog, expected_mentions, schedule_of
 
 SEED = 11
 RATE = 1500
@@ -40,6 +40,15 @@ seed = {SEED}
 batch_size = 100
 batch_interval = "50ms"
 """
+
+
+def _catalog(config: Config) -> DemoCatalog:
+    """The catalog the source builds: the stream depends on the demo's schedule (its rate)."""
+    settings = config.sources["demo"]
+    assert isinstance(settings, DemoSourceConfig)
+    return DemoCatalog.build(
+        "demo", config.brands, config.competitors, settings.languages, schedule_of(settings)
+    )
 
 
 def _count(db: Path) -> int:
@@ -76,7 +85,7 @@ def test_sigkill_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     config_path.write_text(CONFIG, encoding="utf-8")
     config = load_config(config_path)
     db = tmp_path / "crash.db"
-    catalog = DemoCatalog.build("demo", config.brands, config.competitors, ["en", "id", "ru", "nl"])
+    catalog = _catalog(config)
 
     def check() -> int:
         rows, cursor = _stored(db)
@@ -132,7 +141,7 @@ def test_standby_ingester_takes_over_when_the_holder_dies(tmp_path: Path) -> Non
     config_path = tmp_path / "config.toml"
     config_path.write_text(CONFIG, encoding="utf-8")
     config = load_config(config_path)
-    catalog = DemoCatalog.build("demo", config.brands, config.competitors, ["en", "id", "ru", "nl"])
+    catalog = _catalog(config)
     db = tmp_path / "lease.db"
     holder = _ingest(config_path, db)
     deadline = time.monotonic() + 30

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import re
 import statistics
 from collections import Counter
@@ -21,17 +22,22 @@ from smcc.models import Mention
 from smcc.sources.base import Fetched, HealthState, SourceError
 from smcc.sources.demo import (
     BLOCK,
+    BURST_SPEED,
+    CALM_START,
     CATEGORIES,
+    OUTAGE_GAP,
+    OUTAGE_LENGTH,
     PAGE,
     REPLY_WINDOW,
     DemoCatalog,
     DemoSource,
+    Schedule,
     _block_draws,
-    _burst,
     _category,
     demo_mention,
     demo_mentions,
     expected_mentions,
+    outages,
 )
 from smcc.sources.demo_content import LANGUAGES, REPLIES, TEMPLATES
 from smcc.textclean import clean_text
@@ -56,14 +62,26 @@ LANGS = ["en", "id", "ru", "nl"]
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
-def catalog(name: str = "demo", languages: list[str] = LANGS) -> DemoCatalog:
-    return DemoCatalog.build(name, BRANDS, COMPETITORS, languages)
+SLOW = Schedule(rate=1.0)
+"""One mention a second of demo time: the first outage comes within the first 5,000 mentions."""
+
+
+def catalog(
+    name: str = "demo", languages: list[str] = LANGS, schedule: Schedule | None = None
+) -> DemoCatalog:
+    return DemoCatalog.build(name, BRANDS, COMPETITORS, languages, schedule)
 
 
 def source(
-    *, rate: float = 0, seed: int = 42, limit: int | None = None, languages: list[str] = LANGS
+    *,
+    rate: float = 0,
+    speed: float = 1,
+    seed: int = 42,
+    limit: int | None = None,
+    languages: list[str] = LANGS,
+    bursts: bool = True,
 ) -> DemoSource:
-    config = DemoSourceConfig(rate=rate, seed=seed, languages=languages)
+    config = DemoSourceConfig(rate=rate, speed=speed, seed=seed, languages=languages, bursts=bursts)
     return DemoSource("demo", config, BRANDS, COMPETITORS, limit=limit, clock=lambda: T0)
 
 
@@ -126,11 +144,14 @@ def test_random_access_equals_sequential() -> None:
 
 def test_inlined_category_agrees_with_the_reference() -> None:
     # `_plan_block` inlines `_category` for speed; thread resolution across blocks uses the
-    # reference, so the two must agree everywhere (bursts included).
-    mentions = demo_mentions(9, 0, 4 * BLOCK, catalog(), T0)
+    # reference, so the two must agree everywhere (outages included).
+    fast = Schedule(rate=0.5)
+    mentions = demo_mentions(9, 0, 6 * BLOCK, catalog(schedule=fast), T0)
+    assert any(m.raw["category"] == "outage" for m in mentions)
+    plan = outages(9, fast)
     for m in mentions:
         n = m.raw["seq"]
-        assert _category(9, n, _block_draws(9, n // BLOCK)[n % BLOCK][0]) == m.raw["category"]
+        assert _category(plan, n, _block_draws(9, n // BLOCK)[n % BLOCK][0]) == m.raw["category"]
 
 
 def test_names_and_urls() -> None:
@@ -148,7 +169,8 @@ def test_names_and_urls() -> None:
 
 def test_every_category_and_language_appears_early() -> None:
     mentions = demo_mentions(42, 0, 3000, catalog(), T0)
-    assert set(Counter(m.raw["category"] for m in mentions)) == set(CATEGORIES)
+    # the first hour of demo time is calm: every category but outages
+    assert set(Counter(m.raw["category"] for m in mentions)) == set(CATEGORIES) - {"outage"}
     assert {m.language for m in mentions} == set(LANGS)
     counts = Counter(m.raw["category"] for m in mentions)
     non_burst = {c: k for c, k in counts.items() if c != "outage"}
@@ -162,23 +184,52 @@ def test_raw_tells_the_truth(first_5000: list[Mention]) -> None:
         assert m.language in LANGS
 
 
-def test_an_outage_burst_comes_early(first_5000: list[Mention]) -> None:
-    outages = [m for m in first_5000 if m.raw["category"] == "outage"]
-    assert len(outages) >= 100
-    first, last = outages[0].raw["seq"], outages[-1].raw["seq"]
-    assert first >= 300  # a fresh demo starts calm
-    in_window = [m for m in first_5000 if first <= m.raw["seq"] <= first + 150]
+def test_an_outage_burst_comes_after_a_calm_hour() -> None:
+    mentions = demo_mentions(42, 0, 9000, catalog(schedule=SLOW), T0)
+    outages_ = [m for m in mentions if m.raw["category"] == "outage"]
+    assert len(outages_) >= 100
+    first = outages_[0].raw["seq"]
+    assert first >= CALM_START * SLOW.rate  # a fresh demo starts calm for an hour
+    in_window = [m for m in mentions if first <= m.raw["seq"] <= first + 150]
     share = sum(m.raw["category"] == "outage" for m in in_window) / len(in_window)
     assert share > 0.6, "a burst should dominate its window"
     # one brand, several languages, the words the outage rule listens for
-    burst = [m for m in outages if m.raw["seq"] < first + 400]
+    burst = [m for m in outages_ if m.raw["seq"] < first + 400]
     assert len({m.brand for m in burst}) == 1
     assert len({m.language for m in burst}) >= 3
     words = ("no signal", "down", "outage", "sinyal hilang", "gangguan", "не работает",
              "нет связи", "storing")  # fmt: skip
     assert all(any(w in m.text.casefold() for w in words) for m in burst)
-    # and the next one about a period later
-    assert any(m.raw["seq"] > first + 2000 for m in outages) or last < first + 300
+
+
+@pytest.mark.parametrize("seed", [1, 42, 1234])
+def test_outages_happen_in_demo_time(seed: int) -> None:
+    plan = outages(seed, Schedule(rate=20))
+    found = [plan.number(k) for k in range(6)]
+    assert CALM_START <= found[0].start_seconds <= CALM_START + 20 * 60
+    for before, after in itertools.pairwise(found):
+        gap = after.start_seconds - before.end_seconds
+        assert OUTAGE_GAP[0] - 1 <= gap <= OUTAGE_GAP[1] + 1
+    for o in found:
+        length = o.end_seconds - o.start_seconds
+        assert OUTAGE_LENGTH[0] - 1 <= length <= OUTAGE_LENGTH[1] + 1
+        # mentions come BURST_SPEED times faster during an outage
+        assert o.end - o.first == pytest.approx(length * 20 * BURST_SPEED, abs=1)
+        assert plan.seconds(o.first) == pytest.approx(o.start_seconds)
+        assert plan.seconds(o.end) == pytest.approx(o.end_seconds)
+    # the same seed gives the same outages; demo time only moves forward
+    again = outages(seed, Schedule(rate=20))
+    assert again is plan or [again.number(k) for k in range(6)] == found
+    times = plan.times(0, found[1].end + 10)
+    assert times == [plan.seconds(n) for n in range(found[1].end + 10)]
+    assert all(b > a for a, b in itertools.pairwise(times))
+
+
+def test_no_bursts_means_no_outages() -> None:
+    calm = Schedule(rate=1.0, bursts=False)
+    mentions = demo_mentions(42, 0, 9000, catalog(schedule=calm), T0)
+    assert "outage" not in {m.raw["category"] for m in mentions}
+    assert outages(42, calm).seconds(9000) == 9000.0
 
 
 def test_threads_point_back_within_the_stream(first_5000: list[Mention]) -> None:
@@ -292,11 +343,12 @@ def test_without_brands_a_builtin_one_is_used() -> None:
 def test_brands_of_any_kind_get_content() -> None:
     # a brand that is neither a telco nor a coffee place still gets every kind of post
     shop = Brand(name="Zilverlijn", keywords=["zilverlijn"])
-    generic = DemoCatalog.build("demo", [shop], [], LANGS)
-    mentions = demo_mentions(4, 0, 4000, generic, T0)
+    generic = DemoCatalog.build("demo", [shop], [], LANGS, SLOW)
+    mentions = demo_mentions(4, 0, 9000, generic, T0)
     assert {m.brand for m in mentions} == {"Zilverlijn"}
     assert set(CATEGORIES) - {m.raw["category"] for m in mentions} == {"competitor"}
-    english = " ".join(m.text for m in mentions if m.language == "en")
+    # (handles aside: a reply may answer @thecoffeecritic, an influencer anyone can follow)
+    english = " ".join(re.sub(r"@\w+", "", m.text) for m in mentions if m.language == "en")
     assert "no signal" not in english  # telco talk only for telcos
     assert "coffee" not in english  # and coffee talk only for coffee places
 
@@ -486,17 +538,28 @@ async def test_publishing_needs_text_and_a_key() -> None:
 
 
 async def test_paced_bursts_are_volume_spikes() -> None:
-    """An outage burst goes out BURST_SPEED times faster: a spike in volume, not just in mix."""
-    start, stop, _, _ = _burst(42, 0)
-    length = stop - start
+    """An outage goes out BURST_SPEED times faster: a spike in volume, not just in mix."""
+    first = outages(42, Schedule(rate=1)).number(0).first
     loop = asyncio.get_running_loop()
 
     async def seconds_for(cursor: str | None) -> float:
+        src = source(rate=1, speed=500, limit=300)  # built before the clock starts
         began = loop.time()
-        await drain(source(rate=400, limit=length), cursor)
+        await drain(src, cursor)
         return loop.time() - began
 
-    calm = await seconds_for(None)  # mentions 0 … length-1 come before any burst
-    burst = await seconds_for(str(start - 1))
-    assert calm >= length / 400 * 0.8
+    calm = await seconds_for(None)  # mentions 0 … 299 come long before the first outage
+    burst = await seconds_for(str(first - 1))
+    assert calm >= 300 / 500 * 0.8
     assert burst < calm / 2
+
+
+async def test_mentions_carry_demo_time() -> None:
+    # unpaced with a limit: the history ends at the clock's time, one mention a second
+    mentions = numbered(await drain(source(rate=1, speed=0, limit=120, bursts=False)))
+    assert mentions[-1].created_at == T0
+    assert mentions[0].created_at == T0 - timedelta(seconds=119)
+    assert all(m.received_at == T0 for m in mentions)
+    # rate = 0 is as fast as possible at 20 a second of demo time, starting from the cursor
+    resumed = numbered(await drain(source(rate=0, limit=40), "99"))
+    assert resumed[-1].created_at - resumed[0].created_at == timedelta(seconds=39 / 20)

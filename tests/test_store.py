@@ -91,8 +91,12 @@ def test_file_database_settings(store: Store, db_path: Path) -> None:
     assert scalar(store.conn, "PRAGMA foreign_keys") == 1
     assert scalar(store.conn, "PRAGMA synchronous") == 1  # NORMAL
     rows = [tuple(r) for r in store.conn.execute("SELECT version, name FROM schema_version")]
-    assert rows == [(1, "initial schema"), (2, "question and influence signals")]
-    assert LATEST == 2
+    assert rows == [
+        (1, "initial schema"),
+        (2, "question and influence signals"),
+        (3, "alerts with severity 1-10 and keywords; per-minute term rollups"),
+    ]
+    assert LATEST == 3
     assert store.schema_version() == LATEST
     # the settings that live in the file are seen by any other connection
     other = sqlite3.connect(db_path)
@@ -500,9 +504,10 @@ def test_change_counter(store: Store, db_path: Path) -> None:
         store.insert_batch([mention("3")])
         assert reader.changes()["mentions"] == 3
         store.add_event(Event(actor="ayu", action="claim"))
-        store.open_alert(Alert(kind=AlertKind.VOLUME_SPIKE, message="spike"))
+        store.open_alert(Alert(kind=AlertKind.VOLUME_SPIKE, description="spike"))
         now = reader.changes()
-        assert (now["events"], now["alerts"]) == (seen["events"] + 1, seen["alerts"] + 1)
+        # an alert writes its own audit event
+        assert (now["events"], now["alerts"]) == (seen["events"] + 2, seen["alerts"] + 1)
         assert now["outbox"] == seen["outbox"] == 0
 
 
@@ -665,28 +670,60 @@ def test_events(store: Store) -> None:
 
 def test_alerts(store: Store) -> None:
     spike = store.open_alert(
-        Alert(kind=AlertKind.VOLUME_SPIKE, brand="Nusantel", message="5× volume", started_at=T0)
+        Alert(kind=AlertKind.VOLUME_SPIKE, brand="Nusantel", description="5× volume", since=T0)
     )
     drop = store.open_alert(
-        Alert(kind=AlertKind.SENTIMENT_DROP, severity="critical", message="sentiment -0.6")
+        Alert(
+            kind=AlertKind.SENTIMENT_DROP,
+            brand="Nusantel",
+            keyword="#nusantel",
+            severity=9,
+            description="sentiment -0.6",
+            detail={"drop": 0.6},
+        )
     )
     active = store.active_alerts()
-    assert [(a.id, a.kind, a.brand, a.severity, a.active) for a in active] == [
-        (spike, AlertKind.VOLUME_SPIKE, "Nusantel", "warning", True),
-        (drop, AlertKind.SENTIMENT_DROP, None, "critical", True),
+    assert [(a.id, a.kind, a.brand, a.keyword, a.severity, a.active) for a in active] == [
+        (spike, AlertKind.VOLUME_SPIKE, "Nusantel", None, 5, True),
+        (drop, AlertKind.SENTIMENT_DROP, "Nusantel", "#nusantel", 9, True),
     ]
-    assert active[0].started_at == T0
-    store.close_alert(spike, at=T0 + timedelta(minutes=5))
+    assert active[0].since == T0
+    assert active[1].detail == {"drop": 0.6}
+    assert [a.id for a in store.alerts()] == [drop, spike]  # most severe first
+    assert store.close_alert(spike, at=T0 + timedelta(minutes=5), reason="back to normal")
     assert [a.id for a in store.active_alerts()] == [drop]
-    ended = store.conn.execute("SELECT ended_at FROM alerts WHERE id = ?", (spike,)).fetchone()[0]
-    assert ended.startswith("2026-11-23T08:05:00")
-    store.close_alert(spike, at=T0 + timedelta(hours=5))  # already closed: keeps its end
-    ended_again = store.conn.execute(
-        "SELECT ended_at FROM alerts WHERE id = ?", (spike,)
-    ).fetchone()[0]
-    assert ended_again == ended
-    store.close_alert(drop)
+    cleared = scalar_of(store, "SELECT cleared_at FROM alerts WHERE id = ?", spike)
+    assert cleared.startswith("2026-11-23T08:05:00")
+    # already cleared: keeps its time, says so
+    assert not store.close_alert(spike, at=T0 + timedelta(hours=5))
+    assert scalar_of(store, "SELECT cleared_at FROM alerts WHERE id = ?", spike) == cleared
+    assert store.close_alert(drop)
     assert store.active_alerts() == []
+    everything = store.alerts(include_cleared=True)
+    assert [a.id for a in everything] == [drop, spike]
+    assert everything[1].cleared_at == T0 + timedelta(minutes=5)
+    # every raise and clear is in the audit log
+    audit = [(e.action, e.detail["alert_id"]) for e in reversed(store.events())]
+    assert audit == [
+        ("alert.raised", spike),
+        ("alert.raised", drop),
+        ("alert.cleared", spike),
+        ("alert.cleared", drop),
+    ]
+    assert store.events(limit=4)[1].detail["reason"] == "back to normal"
+
+
+def test_alert_severity_must_be_1_to_10(store: Store) -> None:
+    with pytest.raises(ValueError, match="less than or equal to 10"):
+        Alert(kind=AlertKind.RULE, description="x", severity=11)
+    with pytest.raises(sqlite3.IntegrityError):
+        store.conn.execute(
+            "INSERT INTO alerts (kind, severity, description, since) VALUES ('rule', 0, 'x', 'y')"
+        )
+
+
+def scalar_of(store: Store, sql: str, *args: Any) -> Any:
+    return store.conn.execute(sql, args).fetchone()[0]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -121,7 +121,10 @@ def common(func: F) -> F:
     )(func)
 
 
-pass_ctx = click.make_pass_decorator(Ctx, ensure=True)
+# Annotated so that modules registered below (cli_signals) can use it despite the import cycle.
+pass_ctx: Callable[[Callable[..., Any]], Callable[..., Any]] = click.make_pass_decorator(
+    Ctx, ensure=True
+)
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -564,6 +567,13 @@ def analyze_cmd(ctx: Ctx) -> None:
         stdout.write(json.dumps(analyze_line(raw, analyzer), ensure_ascii=False))
         stdout.write("\n")
         stdout.flush()  # results as they come, for `tail -f … | smcc analyze`
+
+
+# Signals (alerts, trends, share, hours) live in their own module; registered here.
+from smcc.cli_signals import COMMANDS as _SIGNAL_COMMANDS  # noqa: E402
+
+for _command in _SIGNAL_COMMANDS:
+    main.add_command(_command)
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m smcc`

@@ -157,7 +157,11 @@ class _SourceBase(_Cfg):
 class DemoSourceConfig(_SourceBase):
     type: Literal["demo"] = "demo"
     rate: float = Field(default=20.0, ge=0)
-    """Mentions per second; 0 means as fast as possible."""
+    """Mentions per second of demo time outside outages; 0 is short for `speed = 0` at 20/s."""
+    speed: float = Field(default=1.0, ge=0)
+    """How fast demo time runs: 1 = real time, 10 = ten times faster, 0 = as fast as possible."""
+    bursts: bool = True
+    """Outages: none in the first hour, then one every 20–60 minutes of demo time."""
     seed: int = 42
     languages: list[LangCode] = Field(default_factory=lambda: ["en", "id", "ru", "nl"])
 
@@ -323,11 +327,33 @@ class Wall(_Cfg):
     windows: list[WallWindow] = Field(default_factory=list)
 
 
+class SpikeConfig(_Cfg):
+    """`[analysis.spikes]`: how volume spikes and sentiment drops are judged (see README)."""
+
+    window: Duration = timedelta(minutes=2)
+    """The recent stretch that is compared with the baseline."""
+    baseline: Duration = timedelta(hours=1)
+    min_volume: int = Field(default=20, ge=1)
+    """A spike needs at least this many mentions in the window."""
+    ratio: float = Field(default=2.5, gt=1)
+    """... at least this many times the baseline's rate ..."""
+    z: float = Field(default=4.0, gt=0)
+    """... and this far above it in standard deviations (Poisson)."""
+    sentiment_drop: float = Field(default=0.25, gt=0, le=2)
+    cooldown: Duration = timedelta(minutes=15)
+    """At most one alert of a kind per brand or keyword in this long."""
+    clear_after: Duration = timedelta(minutes=5)
+    """An alert clears once its series has been normal this long."""
+    keywords: bool = True
+    """Also watch each brand's and competitor's keywords and hashtags on their own."""
+
+
 class AnalysisSettings(_Cfg):
     languages: list[LangCode] = Field(
         default_factory=lambda: ["en", "id", "ru", "nl"], min_length=1
     )
     """The languages your audience writes; language detection favours them."""
+    spikes: SpikeConfig = Field(default_factory=SpikeConfig)
 
 
 class StoreSettings(_Cfg):

@@ -13,7 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from smcc.alerting import AlertWatcher
 from smcc.analysis.analyzer import MentionAnalyzer
+from smcc.analysis.terms import TermExtractor
 from smcc.config import Config
 from smcc.pipeline import DefaultTriager, Pipeline, PipelineStats
 from smcc.sources import Source
@@ -31,6 +33,8 @@ class IngestRun:
     store: Store
     pipeline: Pipeline
     holder: str
+    watcher: AlertWatcher | None = None
+    """Spike and crisis detection, run beside the pipeline while we hold the lease."""
 
     def stop(self) -> None:
         self.pipeline.stop()
@@ -39,15 +43,18 @@ class IngestRun:
 def prepare(
     config: Config, store: Store, sources: Sequence[Source], *, limit: int | None = None
 ) -> IngestRun:
+    watcher = AlertWatcher(store, config)
     pipeline = Pipeline(
         store,
         sources,
         config.pipeline,
         analyzer=MentionAnalyzer(config.analysis.languages, config.brands, config.competitors),
         triager=DefaultTriager(config),
+        terms=TermExtractor(config.brands, config.competitors),
         limit=limit,
+        on_batch=watcher.notify,
     )
-    return IngestRun(store, pipeline, process_identity())
+    return IngestRun(store, pipeline, process_identity(), watcher)
 
 
 async def run(
@@ -64,12 +71,17 @@ async def run(
         if stop_requested.is_set():
             return ingest.pipeline.stats
     renewer = asyncio.create_task(_renew(ingest), name="lease")
+    watcher = ingest.watcher
+    if watcher is not None:
+        watcher.start()
     try:
         return await ingest.pipeline.run()
     finally:
         renewer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await renewer
+        if watcher is not None:
+            await asyncio.to_thread(watcher.stop)  # after a last look at what was stored
         await asyncio.to_thread(store.release_lease, LEASE, holder)
 
 

@@ -134,17 +134,29 @@ class AlertKind(enum.StrEnum):
 
 
 class Alert(_Model):
+    """A condition an operator should know about: raised once, cleared when it is over.
+
+    Times are in the mentions' own clock (their `created_at`), so an alert on a replayed or demo
+    stream says when the spike happened in that stream, not when smcc noticed it.
+    """
+
     id: int | None = None
     kind: AlertKind
     brand: str | None = None
-    severity: Literal["info", "warning", "critical"] = "warning"
-    message: str
-    started_at: UtcDatetime = Field(default_factory=utcnow)
-    ended_at: UtcDatetime | None = None
+    keyword: str | None = None
+    """Set when the alert is about one keyword or hashtag (of `brand`) rather than a whole brand."""
+    severity: int = Field(default=5, ge=1, le=10)
+    """1 (barely worth a look) … 10 (all hands)."""
+    description: str
+    """One line for people, e.g. "Nusantel: 412 mentions in 2 min (about 60 expected, 6.9×)"."""
+    since: UtcDatetime = Field(default_factory=utcnow)
+    cleared_at: UtcDatetime | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+    """The figures behind the alert (observed, expected, ratio, sentiment …)."""
 
     @property
     def active(self) -> bool:
-        return self.ended_at is None
+        return self.cleared_at is None
 
 
 class OutboxState(enum.StrEnum):

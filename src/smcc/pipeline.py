@@ -1,4 +1,4 @@
-"""Sources → normalise → dedupe → analyse → triage → store, in batches, with backpressure.
+"""Sources → normalise → dedupe → analyse → triage → terms → store, in batches, with backpressure.
 
 Each source runs in its own task and puts what it fetched into a bounded buffer; when the store
 falls behind and the buffer is full, sources wait. One writer task takes batches (by count or by
@@ -15,7 +15,7 @@ import logging
 import sqlite3
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -36,6 +36,12 @@ class Analyzer(Protocol):
     """Fills language, sentiment and brand of each mention in place."""
 
     def analyse(self, batch: list[Mention]) -> None: ...
+
+
+class TermCounter(Protocol):
+    """The terms of each mention (for the per-minute term rollups), in the batch's order."""
+
+    def batch(self, mentions: Sequence[Mention]) -> Sequence[Collection[str]]: ...
 
 
 class Triager(Protocol):
@@ -196,6 +202,7 @@ class Pipeline:
         *,
         analyzer: Analyzer | None = None,
         triager: Triager | None = None,
+        terms: TermCounter | None = None,
         limit: int | None = None,
         on_batch: Callable[[BatchResult], None] | None = None,
     ) -> None:
@@ -204,6 +211,7 @@ class Pipeline:
         self.settings = settings
         self.analyzer = analyzer
         self.triager = triager
+        self.terms = terms
         self.limit = limit
         self.on_batch = on_batch
         self.stats = PipelineStats(sources={s.name: SourceStats() for s in self.sources})
@@ -343,7 +351,7 @@ class Pipeline:
             per_source[mention.source] = per_source.get(mention.source, 0) + 1
         return _Prepared(
             mentions=fresh,
-            rows=prepare_batch(fresh),
+            rows=prepare_batch(fresh, self.terms.batch(fresh) if self.terms else None),
             cursors=cursors,
             received=len(batch),
             per_source=per_source,

@@ -38,7 +38,7 @@ class Minute:
 
 @dataclass(frozen=True)
 class SpikeSettings:
-    window: timedelta = timedelta(minutes=3)
+    window: timedelta = timedelta(minutes=2)
     baseline: timedelta = timedelta(minutes=60)
     min_baseline: timedelta = timedelta(minutes=10)
     """Below this much history there is no baseline to compare with: nothing is raised."""
@@ -49,17 +49,6 @@ class SpikeSettings:
     min_scored: int = 15
     cooldown: timedelta = timedelta(minutes=15)
     clear_after: timedelta = timedelta(minutes=5)
-
-
-@dataclass(frozen=True, slots=True)
-class AlertChange:
-    """Raise or clear an alert of `kind` on `series`."""
-
-    action: str  # "raise" | "clear"
-    kind: AlertKind
-    series: str
-    severity: int = 0
-    message: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,18 +66,52 @@ class Reading:
         return self.observed / max(self.expected, 1e-9)
 
 
-def read(minutes: Iterable[Minute], now: datetime, settings: SpikeSettings) -> Reading | None:
-    """Window against baseline at `now`; None while the history is too short to judge."""
-    window_start = now - settings.window
+@dataclass(frozen=True, slots=True)
+class AlertChange:
+    """Raise or clear an alert of `kind` on `series`."""
+
+    action: str  # "raise" | "clear"
+    kind: AlertKind
+    series: str
+    severity: int = 0
+    message: str = ""
+    reading: Reading | None = None
+
+
+def _ceil_minute(value: datetime) -> datetime:
+    floor = value.replace(second=0, microsecond=0)
+    return floor if floor == value else floor + timedelta(minutes=1)
+
+
+def read(
+    minutes: Iterable[Minute],
+    now: datetime,
+    settings: SpikeSettings,
+    history_start: datetime | None = None,
+) -> Reading | None:
+    """Window against baseline at `now`; None while the history is too short to judge.
+
+    A minute counts from its start (`at`) for a whole minute, and only minutes that began before
+    `now` are read: the window is the minutes from the first whole minute inside `window` up to
+    `now`, the last one possibly still filling, and its expected count is the baseline's rate
+    over exactly that span. So evaluating at a minute boundary reads whole minutes, and
+    evaluating mid-minute on live data reads what has arrived so far — never the future.
+    `history_start` is when the data begins (for a series that was silent before its first
+    mention); without it the series' own first minute is taken.
+    """
+    window_start = _ceil_minute(now - settings.window)
+    span = now - window_start
+    if span <= timedelta(0):
+        return None
     baseline_start = window_start - settings.baseline
     observed = w_n = b_count = b_n = 0
     w_sum = b_sum = 0.0
     earliest: datetime | None = None
     for m in minutes:
-        if m.at > now or m.at <= baseline_start:
+        if m.at >= now or m.at < baseline_start:
             continue
         earliest = m.at if earliest is None or m.at < earliest else earliest
-        if m.at > window_start:
+        if m.at >= window_start:
             observed += m.count
             w_sum += m.sentiment_sum
             w_n += m.sentiment_n
@@ -96,12 +119,13 @@ def read(minutes: Iterable[Minute], now: datetime, settings: SpikeSettings) -> R
             b_count += m.count
             b_sum += m.sentiment_sum
             b_n += m.sentiment_n
-    if earliest is None:
+    start = history_start if history_start is not None else earliest
+    if start is None:
         return None
-    covered = window_start - max(earliest, baseline_start)
+    covered = window_start - max(start, baseline_start)
     if covered < settings.min_baseline:
         return None
-    expected = b_count * (settings.window / covered)
+    expected = b_count * (span / covered)
     z = (observed - expected) / math.sqrt(max(expected, 1.0))
     return Reading(
         observed=observed,
@@ -139,8 +163,19 @@ class SpikeDetector:
     def active(self) -> set[tuple[AlertKind, str]]:
         return {key for key, state in self._states.items() if state.active}
 
-    def evaluate(self, series: str, minutes: Iterable[Minute], now: datetime) -> list[AlertChange]:
-        reading = read(minutes, now, self.settings)
+    def adopt(self, kind: AlertKind, series: str, raised_at: datetime) -> None:
+        """Take over an alert raised before (by an earlier run), so that it clears in time."""
+        state = self._states.setdefault((kind, series), _State())
+        state.active, state.raised_at, state.normal_since = True, raised_at, None
+
+    def evaluate(
+        self,
+        series: str,
+        minutes: Iterable[Minute],
+        now: datetime,
+        history_start: datetime | None = None,
+    ) -> list[AlertChange]:
+        reading = read(minutes, now, self.settings, history_start)
         if reading is None:
             return []
         s = self.settings
@@ -150,6 +185,7 @@ class SpikeDetector:
             AlertKind.VOLUME_SPIKE,
             series,
             now,
+            reading,
             spike,
             volume_severity(reading.ratio),
             f"{reading.observed} mentions in {_minutes(s.window)} (about "
@@ -162,6 +198,7 @@ class SpikeDetector:
             AlertKind.SENTIMENT_DROP,
             series,
             now,
+            reading,
             drop >= s.sentiment_drop,
             drop_severity(drop),
             f"mean sentiment {reading.window_sentiment or 0:+.2f} in {_minutes(s.window)} "
@@ -170,7 +207,14 @@ class SpikeDetector:
         return changes
 
     def _step(
-        self, kind: AlertKind, series: str, now: datetime, firing: bool, severity: int, text: str
+        self,
+        kind: AlertKind,
+        series: str,
+        now: datetime,
+        reading: Reading,
+        firing: bool,
+        severity: int,
+        text: str,
     ) -> list[AlertChange]:
         state = self._states.setdefault((kind, series), _State())
         if firing:
@@ -178,13 +222,13 @@ class SpikeDetector:
             cooled = state.raised_at is None or now - state.raised_at >= self.settings.cooldown
             if not state.active and cooled:
                 state.active, state.raised_at = True, now
-                return [AlertChange("raise", kind, series, severity, f"{series}: {text}")]
+                return [AlertChange("raise", kind, series, severity, f"{series}: {text}", reading)]
             return []
         if state.active:
             state.normal_since = state.normal_since or now
             if now - state.normal_since >= self.settings.clear_after:
                 state.active, state.normal_since = False, None
-                return [AlertChange("clear", kind, series, 0, f"{series}: back to normal")]
+                return [AlertChange("clear", kind, series, 0, f"{series}: back to normal", reading)]
         return []
 
 

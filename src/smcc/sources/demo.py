@@ -37,7 +37,7 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final, NamedTuple
 
 from smcc.config import Brand, DemoSourceConfig
@@ -49,6 +49,8 @@ __all__ = [
     "CATEGORIES",
     "DemoCatalog",
     "DemoSource",
+    "Outages",
+    "Schedule",
     "demo_mention",
     "demo_mentions",
     "expected_mentions",
@@ -70,14 +72,21 @@ MAX_BACKLOG_SECONDS: Final = 2.0
 REPLY_WINDOW: Final = 50
 """A reply answers one of the previous this-many mentions."""
 
-BURST_PERIOD: Final = 3000
-BURST_OFFSET: Final = (300, 2400)
-"""Where in its period a burst starts: never at the very start, so a fresh demo begins calm."""
-BURST_LENGTH: Final = (150, 300)
+DEFAULT_RATE: Final = 20.0
+"""Mentions per second of demo time outside outages when the config says `rate = 0`."""
+
+CALM_START: Final = 3600.0
+"""The first hour of demo time is always calm: no outage starts before it."""
+FIRST_OUTAGE: Final = (3600.0, 4800.0)
+"""When (seconds of demo time) the first outage starts: in the 20 minutes after the calm hour."""
+OUTAGE_GAP: Final = (20 * 60.0, 60 * 60.0)
+"""Seconds of demo time from the end of one outage to the start of the next."""
+OUTAGE_LENGTH: Final = (4 * 60.0, 10 * 60.0)
+"""How long an outage lasts, in seconds of demo time."""
 BURST_SHARE: Final = 0.8
-"""Within a burst window, this share of mentions are outage complaints about the burst's brand."""
+"""Within an outage, this share of mentions are outage complaints about the outage's brand."""
 BURST_SPEED: Final = 4.0
-"""A paced demo emits a burst this many times faster: an outage is a volume spike, as in life."""
+"""During an outage mentions come this many times faster (in demo time): a volume spike."""
 
 CATEGORY_WEIGHTS: Final[dict[str, float]] = {
     # Outside bursts. Complaints lead, as in any webcare queue; `outage` only comes in bursts.
@@ -160,8 +169,6 @@ the offset of the post they answer instead."""
 
 _draw_cache: OrderedDict[tuple[int, int], list[_Draws]] = OrderedDict()
 _DRAW_CACHE_SIZE: Final = 8
-_burst_cache: OrderedDict[tuple[int, int], tuple[int, int, int, int]] = OrderedDict()
-_BURST_CACHE_SIZE: Final = 64
 
 
 def _block_draws(seed: int, block: int) -> list[_Draws]:
@@ -182,19 +189,151 @@ def _block_draws(seed: int, block: int) -> list[_Draws]:
     return draws
 
 
-def _burst(seed: int, period: int) -> tuple[int, int, int, int]:
-    """(first n, end n, subject draw, competitor draw) of the outage burst in `period`."""
-    key = (seed, period)
-    burst = _burst_cache.get(key)
-    if burst is None:
-        rng = random.Random(f"{seed}:burst:{period}")
-        start = period * BURST_PERIOD + rng.randrange(*BURST_OFFSET)
-        length = rng.randint(*BURST_LENGTH)
-        burst = (start, start + length, rng.getrandbits(32), rng.getrandbits(32))
-        _burst_cache[key] = burst
-        while len(_burst_cache) > _BURST_CACHE_SIZE:
-            _burst_cache.popitem(last=False)
-    return burst
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """The demo's clock: its calm rate and whether outages happen (see `Outages`)."""
+
+    rate: float = DEFAULT_RATE
+    """Mentions per second of demo time outside outages."""
+    bursts: bool = True
+
+
+class Outage(NamedTuple):
+    first: int
+    """The first mention number of the outage."""
+    end: int
+    """One past its last mention number."""
+    start_seconds: float
+    """Demo time (seconds after mention 0) at which it starts."""
+    end_seconds: float
+    subject_draw: int
+    rival_draw: int
+
+
+class Outages:
+    """When outages happen in one stream (seed and schedule), in demo time and in mention numbers.
+
+    Demo time is the stream's own clock: mention n is `seconds(n)` after mention 0. Outside
+    outages mentions come at the schedule's rate, during one BURST_SPEED times faster. The first
+    hour is calm; then an outage starts every 20–60 minutes (after the previous one ended) and
+    lasts 4–10 minutes, each drawn from `Random(f"{seed}:outage:{k}")`. Outages are worked out
+    lazily as far as the stream has got, in mention numbers so that the generator needs no
+    floating point to tell whether mention n is in one.
+    """
+
+    def __init__(self, seed: int, schedule: Schedule) -> None:
+        if schedule.rate <= 0:
+            raise ValueError("a demo schedule needs a rate above zero")
+        self.seed = seed
+        self.schedule = schedule
+        self._calm_step = 1.0 / schedule.rate
+        self._burst_step = self._calm_step / BURST_SPEED
+        self._list: list[Outage] = []
+        self._firsts: list[int] = []
+
+    def _extend(self, n: int) -> None:
+        """Work out outages until one starts after mention n."""
+        if not self.schedule.bursts:
+            return
+        rate = self.schedule.rate
+        outages = self._list
+        while not outages or outages[-1].first <= n:
+            k = len(outages)
+            rng = random.Random(f"{self.seed}:outage:{k}")
+            if k == 0:
+                start_s = rng.uniform(*FIRST_OUTAGE)
+                first = round(start_s * rate)
+                start_s = first * self._calm_step
+            else:
+                prev = outages[-1]
+                first = prev.end + max(1, round(rng.uniform(*OUTAGE_GAP) * rate))
+                start_s = prev.end_seconds + (first - prev.end) * self._calm_step
+            count = max(1, round(rng.uniform(*OUTAGE_LENGTH) * rate * BURST_SPEED))
+            outages.append(
+                Outage(
+                    first,
+                    first + count,
+                    start_s,
+                    start_s + count * self._burst_step,
+                    rng.getrandbits(32),
+                    rng.getrandbits(32),
+                )
+            )
+            self._firsts.append(first)
+
+    def index(self, n: int) -> int:
+        """The number of the last outage that starts at or before mention n (-1: none)."""
+        self._extend(n)
+        return bisect.bisect_right(self._firsts, n) - 1
+
+    def containing(self, n: int) -> Outage | None:
+        k = self.index(n)
+        if k >= 0 and n < self._list[k].end:
+            return self._list[k]
+        return None
+
+    def number(self, k: int) -> Outage:
+        """Outage k (0-based), worked out if need be."""
+        if not self.schedule.bursts:
+            raise IndexError("this schedule has no outages")
+        while len(self._list) <= k:
+            self._extend(self._list[-1].first if self._list else 0)
+        return self._list[k]
+
+    def overlapping(self, first: int, end: int) -> list[Outage]:
+        """Outages that hold any of the mentions first … end-1."""
+        k = max(0, self.index(first))
+        self._extend(end)
+        return [o for o in self._list[k:] if o.first < end and o.end > first]
+
+    def seconds(self, n: int) -> float:
+        """Demo time of mention n, in seconds after mention 0."""
+        k = self.index(n)
+        if k < 0:
+            return n * self._calm_step
+        o = self._list[k]
+        if n < o.end:
+            return o.start_seconds + (n - o.first) * self._burst_step
+        return o.end_seconds + (n - o.end) * self._calm_step
+
+    def times(self, start: int, count: int) -> list[float]:
+        """`seconds(n)` of mentions start … start+count-1, without a search per mention."""
+        out: list[float] = []
+        n, end = start, start + count
+        while n < end:
+            k = self.index(n)
+            if k >= 0 and n < self._list[k].end:
+                o = self._list[k]
+                stop = min(end, o.end)
+                base_n, base_s, step = o.first, o.start_seconds, self._burst_step
+            else:
+                base_n, base_s = (
+                    (self._list[k].end, self._list[k].end_seconds) if k >= 0 else (0, 0.0)
+                )
+                following = self._list[k + 1].first if k + 1 < len(self._list) else end
+                stop = min(end, following)
+                step = self._calm_step
+            out.extend(base_s + (i - base_n) * step for i in range(n, stop))
+            n = stop
+        return out
+
+    def step(self, n: int) -> float:
+        """Seconds of demo time from mention n to mention n + 1."""
+        return self._burst_step if self.containing(n) is not None else self._calm_step
+
+
+_outages_cache: OrderedDict[tuple[int, Schedule], Outages] = OrderedDict()
+
+
+def outages(seed: int, schedule: Schedule) -> Outages:
+    """The (shared, cached) outage plan of a stream."""
+    key = (seed, schedule)
+    found = _outages_cache.get(key)
+    if found is None:
+        found = _outages_cache[key] = Outages(seed, schedule)
+        while len(_outages_cache) > 16:
+            _outages_cache.popitem(last=False)
+    return found
 
 
 def _table(weights: Sequence[tuple[Any, float]], size: int) -> tuple[Any, ...]:
@@ -212,13 +351,12 @@ _CATEGORY_TABLE: Final = _table(list(CATEGORY_WEIGHTS.items()), 100)
 """Category by `(u * 100) >> 32`: the weights are whole percents, so this is exact."""
 
 
-def _category(seed: int, n: int, u: int) -> str:
+def _category(plan: Outages, n: int, u: int) -> str:
     """The category mention n is drawn in (the catalog may still map an unavailable one).
 
     `DemoCatalog._plan_block` inlines this for speed; a test keeps the two in agreement.
     """
-    start, end, _, _ = _burst(seed, n // BURST_PERIOD)
-    if start <= n < end:
+    if plan.containing(n) is not None:
         v = u * 100
         if v >> 32 < BURST_PERCENT:
             return "outage"
@@ -570,6 +708,8 @@ class DemoCatalog:
     """The first brand's own account: the author of what `reply`/`post` publish."""
     dropped_languages: tuple[str, ...] = ()
     """Configured languages the demo has no content for (ignored)."""
+    schedule: Schedule = Schedule()
+    """The demo's clock and outages: which mentions are outage complaints depends on it."""
     _language_table: tuple[str, ...] = ()
     """Language by the top bits of a draw, in the languages' proportions."""
     _brand_table: tuple[_Subject, ...] = ()
@@ -591,6 +731,7 @@ class DemoCatalog:
         brands: Sequence[Brand],
         competitors: Sequence[Brand],
         languages: Sequence[str],
+        schedule: Schedule | None = None,
     ) -> DemoCatalog:
         ours = list(brands) or [Brand.model_validate(content.FALLBACK_BRAND)]
         wanted = set(languages)
@@ -630,6 +771,7 @@ class DemoCatalog:
             competitors=tuple(subject(c, True) for c in competitors),
             own_author=own_author,
             dropped_languages=dropped,
+            schedule=schedule or Schedule(),
             _language_table=_table([(lang, LANGUAGE_WEIGHTS[lang]) for lang in langs], _TABLE),
             _brand_table=_table(brand_weights, _TABLE),
             _people={lang: _people(lang) for lang in langs},
@@ -660,9 +802,12 @@ class DemoCatalog:
         if category == "competitor":
             subject: _Subject = _pick(self.competitors, u_subject)
         elif category == "outage":
-            _, _, u_burst, u_rival = _burst(seed, n // BURST_PERIOD)
-            # Mostly our own brands go down (period 0 always does); sometimes a competitor.
-            if self.competitors and n >= BURST_PERIOD and u_rival < _RIVAL_OUTAGE:
+            plan = outages(seed, self.schedule)
+            k = plan.index(n)
+            outage = plan.number(k)
+            u_burst, u_rival = outage.subject_draw, outage.rival_draw
+            # Mostly our own brands go down (the first outage always does); sometimes a rival.
+            if self.competitors and k > 0 and u_rival < _RIVAL_OUTAGE:
                 subject = _pick(self.competitors, u_burst)
             else:
                 subject = self._brand_table[u_burst >> _TABLE_SHIFT]
@@ -693,7 +838,7 @@ class DemoCatalog:
         m = n
         while True:
             draws = _block_draws(seed, m // BLOCK)[m % BLOCK]
-            category = _category(seed, m, draws[0])
+            category = _category(outages(seed, self.schedule), m, draws[0])
             if category != "reply":
                 break
             chain.append(draws)
@@ -731,16 +876,17 @@ class DemoCatalog:
         # `_category` inlined for speed (a test keeps them in agreement); plans come from the
         # same helpers as `_plan`, so a reply whose parent lies in an earlier block agrees.
         first = block * BLOCK
-        periods = range(first // BURST_PERIOD, (first + BLOCK - 1) // BURST_PERIOD + 1)
-        windows = [(b[0], b[1]) for b in (_burst(seed, p) for p in periods)]
-        (b0, b1), (b2, b3) = [*windows, (0, 0)][:2]  # a block spans at most two periods
+        in_outage = bytearray(BLOCK)
+        for o in outages(seed, self.schedule).overlapping(first, first + BLOCK):
+            lo, hi = max(o.first, first) - first, min(o.end, first + BLOCK) - first
+            in_outage[lo:hi] = b"\x01" * (hi - lo)
         table, mask, burst_percent = _CATEGORY_TABLE, _MASK, BURST_PERCENT
         root_plan, reply_plan = self._root_plan, self._reply_plan
         plans: list[_Plan] = []
         entries: list[_Entry] = []
         for n, draws in enumerate(_block_draws(seed, block), first):
             u_category = draws[0]
-            if b0 <= n < b1 or b2 <= n < b3:
+            if in_outage[n - first]:
                 v = u_category * 100  # as in `_category`: the low bits are uniform again
                 category = "outage" if v >> 32 < burst_percent else table[((v & mask) * 100) >> 32]
             else:
@@ -788,7 +934,9 @@ _validate = Mention.__pydantic_validator__.validate_python
 """Validation without the classmethod hop: this is the hot path, called once per mention."""
 
 
-def _materialise(source: str, prefix: str, n: int, entry: _Entry, received: datetime) -> Mention:
+def _materialise(
+    source: str, prefix: str, n: int, entry: _Entry, received: datetime, created: datetime
+) -> Mention:
     """Mention n from its entry: text, engagement, ids; then validation.
 
     The dict is built here rather than cached so that it is freed (and its memory reused) right
@@ -837,7 +985,7 @@ def _materialise(source: str, prefix: str, n: int, entry: _Entry, received: date
             "author": author,
             "text": text,
             "language": lang,
-            "created_at": received,
+            "created_at": created,
             "received_at": received,
             "reply_to_id": reply_to,
             "conversation_id": conversation,
@@ -865,15 +1013,27 @@ def demo_mention(seed: int, n: int, catalog: DemoCatalog, received: datetime) ->
         raise ValueError(f"mention numbers start at 0, not {n}")
     block = n >> _BLOCK_BITS
     entry = catalog._current(seed, block)[n - (block << _BLOCK_BITS)]
-    return _materialise(catalog.name, f"s{seed}-", n, entry, received)
+    return _materialise(catalog.name, f"s{seed}-", n, entry, received, received)
 
 
 def demo_mentions(
-    seed: int, start: int, count: int, catalog: DemoCatalog, received: datetime
+    seed: int,
+    start: int,
+    count: int,
+    catalog: DemoCatalog,
+    received: datetime,
+    created: Sequence[datetime] | None = None,
 ) -> list[Mention]:
-    """Mentions start … start+count-1: each equal to `demo_mention`, with less overhead."""
+    """Mentions start … start+count-1: each equal to `demo_mention`, with less overhead.
+
+    `created` gives each its `created_at` (the source passes demo time); by default `received`.
+    """
     if start < 0 or count < 0:
         raise ValueError("start and count must not be negative")
+    if created is not None and len(created) != count:
+        raise ValueError("created needs one time per mention")
+    times = created if created is not None else itertools.repeat(received, count)
+    it = iter(times)
     out: list[Mention] = []
     source, prefix = catalog.name, f"s{seed}-"
     n, stop = start, start + count
@@ -884,7 +1044,8 @@ def demo_mentions(
             end = min(stop, base + BLOCK)
             entries = catalog._current(seed, block)
             out.extend(
-                _materialise(source, prefix, m, entries[m - base], received) for m in range(n, end)
+                _materialise(source, prefix, m, entries[m - base], received, at)
+                for m, at in zip(range(n, end), it, strict=False)
             )
             n = end
     return out
@@ -919,6 +1080,11 @@ def expected_mentions(seed: int, count: int, catalog: DemoCatalog, name: str) ->
 # The source
 
 
+def schedule_of(config: DemoSourceConfig) -> Schedule:
+    """The demo clock a source config asks for (`rate = 0`: as fast as possible at 20/s)."""
+    return Schedule(rate=config.rate if config.rate > 0 else DEFAULT_RATE, bursts=config.bursts)
+
+
 class DemoSource(Source):
     """`[sources.NAME] type = "demo"`: the generator, paced, resumable, and able to "publish".
 
@@ -945,10 +1111,15 @@ class DemoSource(Source):
         if limit is not None and limit < 0:
             raise ValueError("limit must not be negative")
         self.seed = config.seed
-        self.rate = config.rate
+        self.schedule = schedule_of(config)
+        self.speed = config.speed if config.rate > 0 else 0.0
+        """How fast demo time runs against the wall clock; 0: as fast as possible."""
         self.limit = limit
         self.clock = clock
-        self.catalog = DemoCatalog.build(name, brands, competitors, config.languages)
+        self.catalog = DemoCatalog.build(name, brands, competitors, config.languages, self.schedule)
+        self.outages = outages(self.seed, self.schedule)
+        self._anchor = (0.0, clock())
+        """(demo seconds, wall time) that correspond: demo time → `created_at`."""
         if self.catalog.dropped_languages:
             self.health.warn(
                 f"demo has no content in {', '.join(self.catalog.dropped_languages)}; "
@@ -974,7 +1145,11 @@ class DemoSource(Source):
         page = self._pending
         self._pending = []
         if count:
-            page.extend(demo_mentions(self.seed, start, count, self.catalog, self.clock()))
+            seconds, at = self._anchor
+            created = [
+                at + timedelta(seconds=t - seconds) for t in self.outages.times(start, count)
+            ]
+            page.extend(demo_mentions(self.seed, start, count, self.catalog, self.clock(), created))
         self.health.fetched += len(page)
         return page
 
@@ -984,7 +1159,15 @@ class DemoSource(Source):
         last = str(n - 1) if n > 0 else None  # the cursor to report before anything new
         self._wake = asyncio.Event()  # bound to this stream's event loop
         self.health.set(HealthState.CONNECTED)
-        if self.rate <= 0:
+        # Mentions carry demo time: mention n is created `outages.seconds(n)` after mention 0. A
+        # paced stream starts now; an unpaced one with a limit ends now (a history to look back
+        # on), without one it starts now and runs ahead of the wall clock.
+        now = self.clock()
+        if self.speed <= 0 and end is not None and end > n:
+            self._anchor = (self.outages.seconds(end - 1), now)
+        else:
+            self._anchor = (self.outages.seconds(n), now)
+        if self.speed <= 0:
             while end is None or n < end:
                 count = PAGE if end is None else min(PAGE, end - n)
                 page = self._page(n, count)
@@ -1029,9 +1212,8 @@ class DemoSource(Source):
         self.health.set(HealthState.FINISHED, f"limit of {self.limit} reached")
 
     def _interval(self, n: int) -> float:
-        """Seconds from mention n to the next at this source's rate; bursts come faster."""
-        start, stop, _, _ = _burst(self.seed, n // BURST_PERIOD)
-        return 1 / (self.rate * BURST_SPEED) if start <= n < stop else 1 / self.rate
+        """Wall seconds from mention n to the next: demo time at this source's speed."""
+        return self.outages.step(n) / self.speed
 
     # -- publishing -----------------------------------------------------------------------------
 

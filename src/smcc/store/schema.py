@@ -177,9 +177,45 @@ _V2 = (
     "ALTER TABLE mentions ADD COLUMN influence REAL NOT NULL DEFAULT 0",
 )
 
+# Alerts as the spike detector writes them: a severity from 1 to 10 (the v1 words become 2, 5 and
+# 8), what they are about (a brand, or a keyword of one), when the condition began and cleared (in
+# the mentions' own time), a one-line description and the figures behind it. SQLite cannot change a
+# column's type in place, so the table is copied. Per-minute term counts feed keyword spikes and
+# trending terms; (minute, term) first, because every reader asks for a range of minutes.
+_V3 = (
+    """CREATE TABLE alerts_v3 (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        brand TEXT,
+        keyword TEXT,
+        severity INTEGER NOT NULL CHECK (severity BETWEEN 1 AND 10),
+        description TEXT NOT NULL,
+        since TEXT NOT NULL,
+        cleared_at TEXT,
+        detail TEXT NOT NULL DEFAULT '{}'
+    )""",
+    """INSERT INTO alerts_v3 (id, kind, brand, severity, description, since, cleared_at)
+    SELECT id, kind, brand,
+           CASE severity WHEN 'info' THEN 2 WHEN 'critical' THEN 8 ELSE 5 END,
+           message, started_at, ended_at
+    FROM alerts""",
+    "DROP TABLE alerts",
+    "ALTER TABLE alerts_v3 RENAME TO alerts",
+    "CREATE INDEX alerts_active ON alerts (cleared_at)",
+    """CREATE TABLE term_rollups (
+        minute TEXT NOT NULL,
+        term TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        sentiment_sum REAL NOT NULL DEFAULT 0,
+        sentiment_n INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (minute, term)
+    ) WITHOUT ROWID""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
     Migration(2, "question and influence signals", _V2),
+    Migration(3, "alerts with severity 1-10 and keywords; per-minute term rollups", _V3),
 )
 
 LATEST = MIGRATIONS[-1].version

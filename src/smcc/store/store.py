@@ -12,9 +12,9 @@ import os
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import chain
 from pathlib import Path
@@ -179,6 +179,13 @@ _INDEX_NEW = """
 INSERT INTO mentions_fts (rowid, text, author_handle, author_name)
 SELECT id, text, author_handle, author_name FROM mentions WHERE id > ?
 """
+_TERM_ROLLUP = """
+INSERT INTO term_rollups (minute, term, count, sentiment_sum, sentiment_n) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (minute, term) DO UPDATE SET
+    count = count + excluded.count,
+    sentiment_sum = sentiment_sum + excluded.sentiment_sum,
+    sentiment_n = sentiment_n + excluded.sentiment_n
+"""
 _ROLLUP = """
 INSERT INTO rollups (minute, source, brand, language, tier, count, sentiment_sum, sentiment_n)
 SELECT substr(created_at, 1, 16), source, coalesce(brand, ''), coalesce(language, ''),
@@ -242,16 +249,48 @@ def _author_params(m: Mention) -> tuple[Any, ...]:
     return (m.source, a.handle, a.display_name, a.followers, a.verified, a.external_id, seen, seen)
 
 
+TermSets = Sequence[Collection[str]]
+"""The terms of each mention of a batch, in the batch's order (see smcc.analysis.terms)."""
+
+
 @dataclass(frozen=True, slots=True)
 class PreparedBatch:
     """A batch turned into SQL parameters, ready for Store.insert_prepared."""
 
     mentions: list[tuple[Any, ...]]
     authors: list[tuple[Any, ...]]
+    terms: list[tuple[str, str, int, float, int]] = field(default_factory=list)
+    """term_rollups rows (minute, term, count, sentiment sum, scored) of the whole batch."""
+    term_sets: list[tuple[str, str, str, Collection[str], float | None]] = field(
+        default_factory=list
+    )
+    """Per mention (source, external id, minute, terms, sentiment): to recount `terms` when some
+    mentions of the batch turn out to be stored already."""
 
 
-def prepare_batch(mentions: Sequence[Mention]) -> PreparedBatch:
-    """The rows to write for `mentions`: pure Python, no database access.
+def _minute_key(created: str) -> str:
+    return created[:16]
+
+
+def term_rows(
+    term_sets: Iterable[tuple[str, str, str, Collection[str], float | None]],
+) -> list[tuple[str, str, int, float, int]]:
+    """Per-minute counts of each term over mentions given as PreparedBatch.term_sets."""
+    counts: dict[tuple[str, str], list[Any]] = {}
+    for _, _, minute, terms, score in term_sets:
+        for term in terms:
+            row = counts.get((minute, term))
+            if row is None:
+                counts[(minute, term)] = row = [0, 0.0, 0]
+            row[0] += 1
+            if score is not None:
+                row[1] += score
+                row[2] += 1
+    return [(minute, term, c, s, n) for (minute, term), (c, s, n) in counts.items()]
+
+
+def prepare_batch(mentions: Sequence[Mention], terms: TermSets | None = None) -> PreparedBatch:
+    """The rows to write for `mentions` (and their `terms`): pure Python, no database access.
 
     Kept apart from the write so that the pipeline can build the next batch's rows while SQLite
     (which releases the GIL) writes the previous one in the writer thread.
@@ -263,9 +302,61 @@ def prepare_batch(mentions: Sequence[Mention]) -> PreparedBatch:
         seen = authors.get(key)
         if seen is None or m.created_at >= seen.created_at:
             authors[key] = m
+    params = [_mention_params(m) for m in mentions]
+    term_sets: list[tuple[str, str, str, Collection[str], float | None]] = []
+    if terms is not None:
+        # params[i][10] is the mention's created_at as stored: its first 16 characters are the
+        # rollup minute, exactly as the rollups table's SQL cuts it.
+        term_sets = [
+            (m.source, m.external_id, _minute_key(p[10]), t, m.sentiment.score)
+            for m, p, t in zip(mentions, params, terms, strict=True)
+            if t
+        ]
     return PreparedBatch(
-        mentions=[_mention_params(m) for m in mentions],
+        mentions=params,
         authors=[_author_params(m) for m in authors.values()],
+        terms=term_rows(term_sets),
+        term_sets=term_sets,
+    )
+
+
+def _minute(value: datetime) -> str:
+    """The rollup key of the minute holding `value` ('2026-11-23T08:05')."""
+    return ts(value)[:16]
+
+
+def _from_minute(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _alert_from_row(r: sqlite3.Row) -> Alert:
+    return Alert(
+        id=r["id"],
+        kind=AlertKind(r["kind"]),
+        brand=r["brand"],
+        keyword=r["keyword"],
+        severity=r["severity"],
+        description=r["description"],
+        since=from_ts(r["since"]),
+        cleared_at=_opt_from_ts(r["cleared_at"]),
+        detail=json.loads(r["detail"]),
+    )
+
+
+def _alert_event(actor: str, action: str, alert_id: int, alert: Alert) -> Event:
+    return Event(
+        actor=actor,
+        action=action,
+        detail={
+            "alert_id": alert_id,
+            "kind": alert.kind.value,
+            "brand": alert.brand,
+            "keyword": alert.keyword,
+            "severity": alert.severity,
+            "description": alert.description,
+            "since": ts(alert.since),
+            **({"cleared_at": ts(alert.cleared_at)} if alert.cleared_at else {}),
+        },
     )
 
 
@@ -381,6 +472,27 @@ def _check_contents(conn: sqlite3.Connection, path: Path) -> None:
         )
 
 
+def _connect(path: str) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(
+            path,
+            isolation_level=None,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            check_same_thread=False,
+        )
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open database ({exc})") from None
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    if path != ":memory:":
+        conn.execute("PRAGMA journal_mode = WAL")
+    # NORMAL is durable against process crashes in WAL mode; only an OS crash or power loss
+    # can drop the last transactions, which the sources then fetch again from their cursor.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
 class Store:
     """A connection to one smcc database. Use one Store per thread."""
 
@@ -411,26 +523,18 @@ class Store:
                     p.parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
                     raise StoreError(f"{p.parent}: cannot create ({exc.strerror})") from None
-        try:
-            conn = sqlite3.connect(
-                str(path),
-                isolation_level=None,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-                check_same_thread=False,
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"{path}: cannot open database ({exc})") from None
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if not memory:
-            conn.execute("PRAGMA journal_mode = WAL")
-        # NORMAL is durable against process crashes in WAL mode; only an OS crash or power loss
-        # can drop the last transactions, which the sources then fetch again from their cursor.
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        store = cls(conn, str(path))
+        store = cls(_connect(str(path)), str(path))
         store._migrate()
         return store
+
+    def another(self) -> Store:
+        """A second connection to this (already checked and migrated) database, for another
+        thread. It skips `open`'s probe of the file: opening an extra read-only connection in a
+        process that is taking over a WAL database from a killed one made the next write fail
+        with "database disk image is malformed" (seen in tests/test_crash.py)."""
+        if self.path == ":memory:":
+            raise StoreError("an in-memory database has no second connection")
+        return Store(_connect(self.path), self.path)
 
     @classmethod
     def memory(cls) -> Store:
@@ -526,6 +630,18 @@ class Store:
             if inserted:
                 conn.execute(_INDEX_NEW, (before,))
                 conn.execute(_ROLLUP, (before,))
+                terms = batch.terms
+                if inserted < len(rows) and batch.term_sets:
+                    # Some were stored before (a source re-sent them): count only the new ones.
+                    new = {
+                        (r[0], r[1])
+                        for r in conn.execute(
+                            "SELECT source, external_id FROM mentions WHERE id > ?", (before,)
+                        )
+                    }
+                    terms = term_rows(t for t in batch.term_sets if (t[0], t[1]) in new)
+                if terms:
+                    conn.executemany(_TERM_ROLLUP, terms)
                 self._bump(conn, "mentions")
             if cursors:
                 now = ts(utcnow())
@@ -636,20 +752,7 @@ class Store:
 
     def add_event(self, event: Event) -> int:
         with self.transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO events (at, actor, action, mention_id, outbox_id, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    ts(event.at),
-                    event.actor,
-                    event.action,
-                    event.mention_id,
-                    event.outbox_id,
-                    json.dumps(event.detail, ensure_ascii=False, default=str),
-                ),
-            )
-            self._bump(conn, "events")
-        return int(cur.lastrowid or 0)
+            return self._event(conn, event)
 
     def events(self, mention_id: int | None = None, *, limit: int = 200) -> list[Event]:
         sql = "SELECT * FROM events"
@@ -671,45 +774,164 @@ class Store:
             for r in rows
         ]
 
-    def open_alert(self, alert: Alert) -> int:
+    def _event(self, conn: sqlite3.Connection, event: Event) -> int:
+        cur = conn.execute(
+            "INSERT INTO events (at, actor, action, mention_id, outbox_id, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                ts(event.at),
+                event.actor,
+                event.action,
+                event.mention_id,
+                event.outbox_id,
+                json.dumps(event.detail, ensure_ascii=False, default=str),
+            ),
+        )
+        self._bump(conn, "events")
+        return int(cur.lastrowid or 0)
+
+    def open_alert(self, alert: Alert, *, actor: str = "smcc") -> int:
+        """Store a new alert and its audit event (`alert.raised`) in one transaction."""
         with self.transaction() as conn:
             cur = conn.execute(
-                "INSERT INTO alerts (kind, brand, severity, message, started_at, ended_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO alerts (kind, brand, keyword, severity, description, since, "
+                "cleared_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     alert.kind.value,
                     alert.brand,
+                    alert.keyword,
                     alert.severity,
-                    alert.message,
-                    ts(alert.started_at),
-                    _opt_ts(alert.ended_at),
+                    alert.description,
+                    ts(alert.since),
+                    _opt_ts(alert.cleared_at),
+                    json.dumps(alert.detail, ensure_ascii=False, default=str),
                 ),
             )
+            alert_id = int(cur.lastrowid or 0)
+            self._event(conn, _alert_event(actor, "alert.raised", alert_id, alert))
             self._bump(conn, "alerts")
-        return int(cur.lastrowid or 0)
+        return alert_id
 
-    def close_alert(self, alert_id: int, at: datetime | None = None) -> None:
+    def close_alert(
+        self, alert_id: int, at: datetime | None = None, *, actor: str = "smcc", reason: str = ""
+    ) -> bool:
+        """Clear an active alert (and log `alert.cleared`); False if it was not active."""
         with self.transaction() as conn:
-            conn.execute(
-                "UPDATE alerts SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
-                (ts(at or utcnow()), alert_id),
-            )
+            row = conn.execute(
+                "SELECT * FROM alerts WHERE id = ? AND cleared_at IS NULL", (alert_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            cleared = at or utcnow()
+            conn.execute("UPDATE alerts SET cleared_at = ? WHERE id = ?", (ts(cleared), alert_id))
+            alert = _alert_from_row(row)
+            alert.cleared_at = cleared
+            event = _alert_event(actor, "alert.cleared", alert_id, alert)
+            if reason:
+                event.detail["reason"] = reason
+            self._event(conn, event)
             self._bump(conn, "alerts")
+        return True
 
     def active_alerts(self) -> list[Alert]:
-        rows = self.conn.execute("SELECT * FROM alerts WHERE ended_at IS NULL ORDER BY id")
-        return [
-            Alert(
-                id=r["id"],
-                kind=AlertKind(r["kind"]),
-                brand=r["brand"],
-                severity=r["severity"],
-                message=r["message"],
-                started_at=from_ts(r["started_at"]),
-                ended_at=None,
+        rows = self.conn.execute("SELECT * FROM alerts WHERE cleared_at IS NULL ORDER BY id")
+        return [_alert_from_row(r) for r in rows]
+
+    def alerts(self, *, include_cleared: bool = False, limit: int = 500) -> list[Alert]:
+        """Active alerts (or all, newest first up to `limit`), most severe first when active."""
+        if not include_cleared:
+            sql = "SELECT * FROM alerts WHERE cleared_at IS NULL ORDER BY severity DESC, id DESC"
+            return [_alert_from_row(r) for r in self.conn.execute(sql + " LIMIT ?", (limit,))]
+        sql = "SELECT * FROM alerts ORDER BY id DESC LIMIT ?"
+        return [_alert_from_row(r) for r in self.conn.execute(sql, (limit,))]
+
+    # -- series for spike detection and reports ------------------------------------------------
+
+    def latest_mention(self, after_id: int = 0) -> tuple[int, datetime] | None:
+        """(highest id, latest created_at) among mentions with id > after_id; None if none."""
+        row = self.conn.execute(
+            "SELECT max(id), max(created_at) FROM mentions WHERE id > ?", (after_id,)
+        ).fetchone()
+        return (int(row[0]), from_ts(row[1])) if row[0] is not None else None
+
+    def rollup_span(self) -> tuple[datetime, datetime] | None:
+        """The first and the last minute the rollups hold (starts of minutes, UTC)."""
+        row = self.conn.execute("SELECT min(minute), max(minute) FROM rollups").fetchone()
+        if row[0] is None:
+            return None
+        return _from_minute(row[0]), _from_minute(row[1])
+
+    def brand_minutes(self, since: datetime) -> list[tuple[datetime, str, int, float, int]]:
+        """(minute, brand, count, sentiment sum, scored) per brand and minute from `since` on."""
+        rows = self.conn.execute(
+            "SELECT minute, brand, sum(count), sum(sentiment_sum), sum(sentiment_n) "
+            "FROM rollups WHERE minute >= ? AND brand != '' GROUP BY minute, brand",
+            (_minute(since),),
+        )
+        return [(_from_minute(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+
+    def term_minutes(
+        self, terms: Sequence[str], since: datetime
+    ) -> list[tuple[datetime, str, int, float, int]]:
+        """(minute, term, count, sentiment sum, scored) of the given terms from `since` on."""
+        if not terms:
+            return []
+        rows = self.conn.execute(
+            "SELECT minute, term, count, sentiment_sum, sentiment_n FROM term_rollups "
+            f"WHERE minute >= ? AND term IN ({', '.join('?' * len(terms))})",
+            (_minute(since), *terms),
+        )
+        return [(_from_minute(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+
+    def term_counts(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Mentions per term in the minutes from `start` up to (not including) `end`."""
+        rows = self.conn.execute(
+            "SELECT term, sum(count) FROM term_rollups WHERE minute >= ? AND minute < ? "
+            "GROUP BY term",
+            (_minute(start), _minute(end)),
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    def volume(
+        self, start: datetime | None, end: datetime | None, by: Sequence[str] = ("brand",)
+    ) -> list[tuple[Any, ...]]:
+        """Mentions grouped by rollup columns `by` (brand, source, language, tier): (*keys, n)."""
+        unknown = set(by) - {"brand", "source", "language", "tier"}
+        if unknown or not by:
+            raise ValueError(f"cannot group rollups by {sorted(unknown) or 'nothing'}")
+        where, args = self._minute_range(start, end)
+        columns = ", ".join(by)
+        rows = self.conn.execute(
+            f"SELECT {columns}, sum(count) FROM rollups{where} GROUP BY {columns}", args
+        )
+        return [tuple(r) for r in rows]
+
+    def minute_counts(
+        self, start: datetime | None, end: datetime | None, brands: Sequence[str] = ()
+    ) -> list[tuple[datetime, int]]:
+        """Mentions per minute (all brands, or only `brands`) in the range."""
+        where, args = self._minute_range(start, end)
+        if brands:
+            where += (" AND " if where else " WHERE ") + (
+                f"brand IN ({', '.join('?' * len(brands))})"
             )
-            for r in rows
-        ]
+            args.extend(brands)
+        rows = self.conn.execute(
+            f"SELECT minute, sum(count) FROM rollups{where} GROUP BY minute ORDER BY minute", args
+        )
+        return [(_from_minute(r[0]), int(r[1])) for r in rows]
+
+    @staticmethod
+    def _minute_range(start: datetime | None, end: datetime | None) -> tuple[str, list[Any]]:
+        where: list[str] = []
+        args: list[Any] = []
+        if start is not None:
+            where.append("minute >= ?")
+            args.append(_minute(start))
+        if end is not None:
+            where.append("minute < ?")
+            args.append(_minute(end))
+        return (" WHERE " + " AND ".join(where) if where else ""), args
 
     # -- leases ----------------------------------------------------------------------------------
 

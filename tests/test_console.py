@@ -248,9 +248,9 @@ async def test_alerts_banner_appears_and_goes(store: Store, db: Path) -> None:
             Alert(
                 kind=AlertKind.VOLUME_SPIKE,
                 brand="Nusantel",
-                severity="critical",
-                message="5x normal volume",
-                started_at=NOW,
+                severity=9,
+                description="5x normal volume",
+                since=NOW,
             )
         )
         await until(pilot, lambda: banner.display and banner.has_class("critical"), timeout=2)

@@ -58,9 +58,9 @@ def test_main_screen_with_alert(snap_compare: SnapCompare, store: Store) -> None
         Alert(
             kind=AlertKind.SENTIMENT_DROP,
             brand="Nusantel",
-            severity="critical",
-            message="sentiment fell from +0.1 to -0.6 in 10 minutes",
-            started_at=NOW,
+            severity=9,
+            description="sentiment fell from +0.1 to -0.6 in 10 minutes",
+            since=NOW,
         )
     )
     assert snap_compare(console_app(store), terminal_size=(80, 24), run_before=_settle)

@@ -210,6 +210,31 @@ def test_reopening_does_not_migrate_again_and_keeps_data(db_path: Path) -> None:
         assert scalar(a.conn, "SELECT count(*) FROM schema_version") == LATEST
 
 
+def test_a_file_open_in_this_process_is_not_probed_again(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read-only probe runs on a file's first open in a process only (see `_open_here`)."""
+    import smcc.store.store as store_module
+
+    probes: list[Path] = []
+    real_probe = store_module._check_existing
+
+    def probe(path: Path) -> None:
+        probes.append(path)
+        real_probe(path)
+
+    monkeypatch.setattr(store_module, "_check_existing", probe)
+    Store.open(db_path).close()  # creates the file: nothing to probe yet
+    assert probes == []
+    first = Store.open(db_path)
+    assert probes == [db_path]
+    with Store.open(db_path), first.another():
+        assert probes == [db_path]  # open here already: checked when it was first opened
+    first.close()
+    Store.open(db_path).close()  # nothing of this process holds it any more: probed again
+    assert probes == [db_path, db_path]
+
+
 # ---------------------------------------------------------------------------------------------
 # Mentions
 

@@ -493,6 +493,27 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
+_FileId = tuple[int, int]
+_open_here: dict[_FileId, int] = {}
+"""Database files (device, inode) this process has open through a Store, with how many Stores.
+
+`open` probes an existing file with a read-only connection before touching it. In a process that
+already has the file open that probe is not needed (the file was checked when first opened) and
+not safe: with SQLite 3.40, a read-only connection opened while another connection of the same
+process writes, just after taking the database over from a killed writer, made that writer's next
+transaction fail with "database disk image is malformed" (the file itself stayed intact;
+reproduced by tests/test_crash.py's standby test before this guard)."""
+_open_here_lock = threading.Lock()
+
+
+def _file_id(path: str) -> _FileId | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
 class Store:
     """A connection to one smcc database. Use one Store per thread."""
 
@@ -501,6 +522,10 @@ class Store:
         self.path = path
         self.db = sqlite_utils.Database(conn)
         self._lock = threading.RLock()
+        self._file_id = None if path == ":memory:" else _file_id(path)
+        if self._file_id is not None:
+            with _open_here_lock:
+                _open_here[self._file_id] = _open_here.get(self._file_id, 0) + 1
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -513,7 +538,8 @@ class Store:
             if p.is_dir():
                 raise StoreError(f"{p}: is a directory; --db takes a file path")
             if p.exists() and p.stat().st_size > 0:
-                _check_existing(p)
+                if _file_id(str(p)) not in _open_here:
+                    _check_existing(p)
             elif p.exists() and not create:
                 raise StoreError(f"{p}: empty file, not an smcc database; run `smcc ingest` first")
             elif not create:
@@ -529,9 +555,7 @@ class Store:
 
     def another(self) -> Store:
         """A second connection to this (already checked and migrated) database, for another
-        thread. It skips `open`'s probe of the file: opening an extra read-only connection in a
-        process that is taking over a WAL database from a killed one made the next write fail
-        with "database disk image is malformed" (seen in tests/test_crash.py)."""
+        thread: no probe, no migration check (see `_open_here` for why the probe must not run)."""
         if self.path == ":memory:":
             raise StoreError("an in-memory database has no second connection")
         return Store(_connect(self.path), self.path)
@@ -542,6 +566,14 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+        file_id, self._file_id = self._file_id, None
+        if file_id is not None:
+            with _open_here_lock:
+                left = _open_here.get(file_id, 1) - 1
+                if left > 0:
+                    _open_here[file_id] = left
+                else:
+                    _open_here.pop(file_id, None)
 
     def __enter__(self) -> Store:
         return self

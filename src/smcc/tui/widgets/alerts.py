@@ -15,22 +15,23 @@ from smcc.tui.data import ConsoleData
 from smcc.tui.format import local_time, safe_line
 from smcc.tui.widgets.live import LivePane
 
+CRITICAL = 7
+"""Severity (1–10) from which an alert turns the banner red."""
+
 
 def is_critical(alert: Alert) -> bool:
-    # Severity is a word today and becomes a number 1–10 with schema v3: accept both.
-    severity: object = alert.severity
-    if isinstance(severity, int | float):
-        return severity >= 7
-    return str(severity) == "critical"
+    return alert.severity >= CRITICAL
 
 
 def alert_line(alert: Alert, zone: tzinfo) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis")
-    line.append(f" {str(alert.severity).upper()} ", style="bold reverse")
+    line.append(f" SEVERITY {alert.severity} ", style="bold reverse")
     line.append(" ")
     line.append_text(safe_line(alert.brand or "all brands", "bold"))
-    line.append(f" since {local_time(alert.started_at, zone)} · {alert.kind.value} · ")
-    line.append_text(safe_line(alert.message))
+    if alert.keyword:
+        line.append_text(safe_line(f" ({alert.keyword})"))
+    line.append(f" since {local_time(alert.since, zone)} · {alert.kind.value} · ")
+    line.append_text(safe_line(alert.description))
     return line
 
 
@@ -53,7 +54,7 @@ class AlertsPane(LivePane[list[Alert]]):
         return self.data.alerts()
 
     def show(self, result: list[Alert]) -> None:
-        self.alerts = sorted(result, key=lambda a: (not is_critical(a), a.started_at))
+        self.alerts = sorted(result, key=lambda a: (-a.severity, a.since))
         self.display = self.always or bool(self.alerts)
         self.set_class(any(is_critical(a) for a in self.alerts), "critical")
         body = self.query_one("#alert-lines", Static)

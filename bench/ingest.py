@@ -33,7 +33,8 @@ from smcc.analysis.analyzer import MentionAnalyzer
 from smcc.config import Config, DemoSourceConfig, default_config
 from smcc.ingest import prepare
 from smcc.models import utcnow
-from smcc.pipeline import DefaultTriager, RecentKeys, normalise
+from smcc.pipeline import RecentKeys, normalise
+from smcc.rules import RuleEngine
 from smcc.sources.demo import DemoCatalog, DemoSource, demo_mentions
 from smcc.store import Store, prepare_batch
 from smcc.store.store import _INDEX_NEW, _INSERT_MENTION, _UPSERT_AUTHOR
@@ -71,7 +72,7 @@ def trial_raw(count: int, db: Path) -> dict[str, Any]:
     config = _config()
     catalog = DemoCatalog.build("demo", config.brands, config.competitors, ["en", "id", "ru", "nl"])
     mentions = demo_mentions(SEED, 0, count, catalog, utcnow())
-    DefaultTriager(config).triage(mentions)  # the same rows the pipeline writes
+    RuleEngine(config).triage(mentions)  # the same rows the pipeline writes
     batch = config.pipeline.batch_size
     with Store.open(db) as store:
         prepared = [prepare_batch(mentions[i : i + batch]) for i in range(0, count, batch)]
@@ -96,7 +97,7 @@ def trial_stages(count: int, db: Path) -> dict[str, Any]:
     recent, tagger, triager = (
         RecentKeys(),
         MentionAnalyzer(config.analysis.languages, config.brands, config.competitors),
-        DefaultTriager(config),
+        RuleEngine(config),
     )
     spent: dict[str, float] = {}
 
@@ -113,7 +114,7 @@ def trial_stages(count: int, db: Path) -> dict[str, Any]:
             timed("normalise", normalise, mentions)
             mentions = timed("dedupe", recent.fresh, mentions)
             timed("analyse (language, signals)", tagger.analyse, mentions)
-            timed("triage (default)", triager.triage, mentions)
+            timed("triage (rules)", triager.triage, mentions)
             rows = timed("rows for SQL", prepare_batch, mentions)
             timed("store (SQL)", store.insert_prepared, rows, {"demo": str(i + batch - 1)})
     return {

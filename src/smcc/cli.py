@@ -267,7 +267,7 @@ def _health_table(
 @pass_ctx
 def ingest_cmd(ctx: Ctx, source_names: tuple[str, ...], limit: int | None, quiet: bool) -> None:
     """Run the sources headless into the database, with live rates."""
-    config, _ = ctx.config()
+    config, config_path = ctx.config()
     if not config.enabled_sources() and ctx.demo_fallback and not source_names:
         config.sources["demo"] = cfg.DemoSourceConfig()
     try:
@@ -277,7 +277,7 @@ def ingest_cmd(ctx: Ctx, source_names: tuple[str, ...], limit: int | None, quiet
     if not sources:
         fail("no enabled sources in the config; add one under [sources.NAME]", EXIT_USAGE)
     with ctx.store(config) as store:
-        run = ingest_mod.prepare(config, store, sources, limit=limit)
+        run = ingest_mod.prepare(config, store, sources, limit=limit, config_path=config_path)
         try:
             stats = asyncio.run(_ingest(run, sources, quiet))
         except PipelineError as exc:

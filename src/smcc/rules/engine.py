@@ -1,0 +1,325 @@
+"""The rules engine: a tier, a department, a deadline and an explanation for every mention.
+
+Rules are evaluated in file order; the first rule that matches decides, unless it says
+`continue = true` — then later rules are evaluated too: they add tags and score, and fill in what
+earlier matches left unset (tier, department, SLA, canned reply). A mention no rule gives a tier
+gets the configured default tier; one no rule gives a department gets the default department.
+
+Speed: all words of all rules are in one automaton (`smcc.rules.matcher`); every rule that needs a
+word is listed under its words (a bit per rule), so only rules whose words occur, plus the rules
+that need no word, are tested for a mention.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from smcc.config import Config, Department, Rule, Then
+from smcc.models import Alert, Mention, Tier, Triage
+from smcc.rules.conditions import Condition, Facts, Vocabulary, compile_when
+from smcc.rules.matcher import TermMatcher
+from smcc.rules.sla import SlaClock, SlaTimes
+from smcc.rules.text import fold
+
+
+class AlertBoard:
+    """The active alerts, as the rules see them; the caller refreshes it from the store."""
+
+    def __init__(self, alerts: Iterable[Alert] = ()) -> None:
+        self._lock = threading.Lock()
+        self.active: frozenset[tuple[str | None, str]] = frozenset()
+        self.update(alerts)
+
+    def update(self, alerts: Iterable[Alert]) -> None:
+        pairs: set[tuple[str | None, str]] = set()
+        for alert in alerts:
+            if alert.active:
+                pairs.add((alert.brand, str(alert.kind)))
+                pairs.add((alert.brand, "any"))
+        with self._lock:
+            self.active = frozenset(pairs)
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    rule: str
+    held: list[str]
+    terms: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "held": self.held, "terms": self.terms}
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a mention got its triage; stored as JSON in the mention's `explanation` column."""
+
+    rule: str
+    """The rule that decided the tier ('default' when none did)."""
+    matched: list[RuleMatch] = field(default_factory=list)
+    defaults: list[str] = field(default_factory=list)
+    """The fields that came from the configured default (tier, department)."""
+    sla_minutes: float | None = None
+    reply: str | None = None
+    notify: bool = False
+
+    @property
+    def terms(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for match in self.matched:
+            seen.update(dict.fromkeys(match.terms))
+        return list(seen)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "matched": [m.to_dict() for m in self.matched],
+            "terms": self.terms,
+            "defaults": self.defaults,
+            "sla_minutes": self.sla_minutes,
+            "reply": self.reply,
+            "notify": self.notify,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Explanation:
+        """Parse a stored explanation; text that is not ours becomes a rule-less summary."""
+        try:
+            data = json.loads(text or "")
+            matched = [
+                RuleMatch(str(m["rule"]), list(m["held"]), list(m["terms"]))
+                for m in data["matched"]
+            ]
+            return cls(
+                rule=str(data["rule"]),
+                matched=matched,
+                defaults=list(data.get("defaults", [])),
+                sla_minutes=data.get("sla_minutes"),
+                reply=data.get("reply"),
+                notify=bool(data.get("notify", False)),
+            )
+        except (ValueError, KeyError, TypeError):
+            return cls(rule="default", defaults=["tier", "department"])
+
+    def summary(self) -> str:
+        """One line for people: 'outage: keywords: "down"; sentiment < -0.3 (-0.62)'."""
+        if not self.matched:
+            return "no rule matched: configured default"
+        parts = [f"{m.rule}: " + "; ".join(m.held) for m in self.matched]
+        line = " → ".join(parts)
+        if self.defaults:
+            line += f" (default {' and '.join(self.defaults)})"
+        return line
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    index: int
+    name: str
+    condition: Condition
+    then: Then
+    keep_going: bool
+
+
+_DEFAULT_EXPLANATION_FIELDS = ("tier", "department")
+
+
+class RuleEngine:
+    """Compiled rules of one config; `decide` is thread-safe (nothing is written after init)."""
+
+    def __init__(self, config: Config, alerts: AlertBoard | None = None) -> None:
+        self.config = config
+        self.alerts = alerts or AlertBoard()
+        self.zone = ZoneInfo(config.operator.timezone)
+        self.matcher = TermMatcher()
+        competitor_ids: set[int] = set()
+        for competitor in config.competitors:
+            competitor_ids.add(self.matcher.add(competitor.name))
+            competitor_ids.update(self.matcher.add(k) for k in competitor.keywords)
+            competitor_ids.update(self.matcher.add(h, "hashtag") for h in competitor.hashtags)
+            competitor_ids.update(self.matcher.add(h, "handle") for h in competitor.handles)
+        self._competitor_ids = frozenset(competitor_ids)
+        self._competitor_names = frozenset(c.name for c in config.competitors)
+        vocab = Vocabulary(self.matcher, self._competitor_names)
+        self.rules = [
+            CompiledRule(i, rule.name, compile_when(rule.when, vocab), rule.then, rule.continue_)
+            for i, rule in enumerate(config.rules)
+        ]
+        self.matcher.compile()
+        # Rule i is bit i. A rule with a gate is a candidate only when one of its terms occurs.
+        self._ungated = 0
+        self._by_term: dict[int, int] = {}
+        for rule in self.rules:
+            gate = rule.condition.gate()
+            if gate is None:
+                self._ungated |= 1 << rule.index
+            else:
+                for term in gate:
+                    self._by_term[term] = self._by_term.get(term, 0) | (1 << rule.index)
+        self.clocks = {
+            name: SlaClock(dept.business_hours) for name, dept in config.departments.items()
+        }
+        self._default_explanation = Explanation(
+            rule="default", defaults=list(_DEFAULT_EXPLANATION_FIELDS)
+        )
+
+    @classmethod
+    def from_rules(cls, rules: list[Rule], config: Config | None = None) -> RuleEngine:
+        base = config or Config()
+        return cls(base.model_copy(update={"rules": rules}))
+
+    # -- evaluation ------------------------------------------------------------------------------
+
+    def facts(self, mention: Mention) -> Facts:
+        text = fold(mention.text)
+        terms = self.matcher.find(text)
+        competitor = not self._competitor_ids.isdisjoint(terms) or (
+            mention.brand in self._competitor_names
+        )
+        return Facts(mention, text, terms, self.alerts.active, competitor, self.zone)
+
+    def matching(self, mention: Mention) -> tuple[Facts, list[CompiledRule]]:
+        """The facts of `mention` and the rules that matched it, in evaluation order."""
+        f = self.facts(mention)
+        mask = self._ungated
+        by_term = self._by_term
+        for term in f.terms:
+            mask |= by_term.get(term, 0)
+        matched: list[CompiledRule] = []
+        rules = self.rules
+        while mask:
+            low = mask & -mask
+            mask ^= low
+            rule = rules[low.bit_length() - 1]
+            if rule.condition.test(f):
+                matched.append(rule)
+                if not rule.keep_going:
+                    break
+        return f, matched
+
+    def decide(self, mention: Mention) -> tuple[Triage, Explanation]:
+        f, matched = self.matching(mention)
+        default = self.config.default
+        if not matched:
+            tier: Tier = default.tier
+            department = default.department
+            sla = self._policy_sla(department, tier)
+            explanation = self._default_explanation
+            if sla is not None:
+                explanation = Explanation(
+                    rule="default",
+                    defaults=list(_DEFAULT_EXPLANATION_FIELDS),
+                    sla_minutes=sla.total_seconds() / 60,
+                )
+            return self._triage(mention, tier, department, sla, [], 0.0, explanation), explanation
+        set_tier: Tier | None = None
+        set_department: str | None = None
+        sla_override: timedelta | None = None
+        reply: str | None = None
+        notify = False
+        tags: dict[str, None] = {}
+        score = 0.0
+        decider: str | None = None
+        matches: list[RuleMatch] = []
+        for rule in matched:
+            then = rule.then
+            if set_tier is None and then.tier is not None:
+                set_tier, decider = then.tier, rule.name
+            if set_department is None and then.department is not None:
+                set_department = then.department
+            if sla_override is None and then.sla is not None:
+                sla_override = then.sla
+            if reply is None and then.reply is not None:
+                reply = then.reply
+            notify = notify or then.notify
+            tags.update(dict.fromkeys(then.tags))
+            score += then.score
+            held: list[str] = []
+            f.hits = []
+            rule.condition.explain(f, held)
+            matches.append(RuleMatch(rule.name, held, list(dict.fromkeys(f.hits))))
+        defaults = []
+        if set_tier is None:
+            defaults.append("tier")
+        if set_department is None:
+            defaults.append("department")
+        tier = set_tier if set_tier is not None else default.tier
+        department = set_department if set_department is not None else default.department
+        sla = sla_override if sla_override is not None else self._policy_sla(department, tier)
+        explanation = Explanation(
+            rule=decider or matched[0].name,
+            matched=matches,
+            defaults=defaults,
+            sla_minutes=sla.total_seconds() / 60 if sla is not None else None,
+            reply=reply,
+            notify=notify,
+        )
+        triage = self._triage(mention, tier, department, sla, list(tags), score, explanation)
+        return triage, explanation
+
+    def _policy_sla(self, department: str, tier: Tier) -> timedelta | None:
+        policy = self.config.departments.get(department)
+        return policy.sla.for_tier(tier) if policy is not None else None
+
+    def _triage(
+        self,
+        mention: Mention,
+        tier: Tier,
+        department: str,
+        sla: timedelta | None,
+        tags: list[str],
+        score: float,
+        explanation: Explanation,
+    ) -> Triage:
+        due = None
+        if sla is not None:
+            clock = self.clocks.get(department) or SlaClock()
+            due = clock.add(mention.created_at, sla)
+        # Values built here are valid by construction: skip pydantic's validation (it is most
+        # of the cost of a triage).
+        return Triage.model_construct(
+            tier=tier,
+            department=department,
+            sla_due=due,
+            tags=tags,
+            rule=explanation.rule,
+            explanation=explanation.to_json(),
+            score=score,
+        )
+
+    def triage(self, batch: list[Mention]) -> None:
+        """The pipeline's Triager: give every mention of `batch` its triage, in place."""
+        for mention in batch:
+            mention.triage = self.decide(mention)[0]
+
+    # -- SLA for the console and reports ---------------------------------------------------------
+
+    def sla_times(self, mention: Mention) -> SlaTimes | None:
+        """Due and warning times of a triaged mention (None without a deadline)."""
+        return sla_times(self.config, mention)
+
+
+def sla_times(config: Config, mention: Mention) -> SlaTimes | None:
+    """Due and warning time of a stored, triaged mention under `config` (None: no deadline).
+
+    The response time is the one the triage used (kept in the explanation), so a rule's SLA
+    override counts; the clock and the warning share are the department's.
+    """
+    triage = mention.triage
+    if triage is None or triage.sla_due is None:
+        return None
+    minutes = Explanation.from_json(triage.explanation).sla_minutes
+    department: Department | None = config.departments.get(triage.department)
+    if minutes is None or department is None:
+        return SlaTimes(due=triage.sla_due, warn_at=triage.sla_due)
+    clock = SlaClock(department.business_hours)
+    return clock.times(mention.created_at, timedelta(minutes=minutes), department.sla.warning)

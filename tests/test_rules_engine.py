@@ -276,11 +276,7 @@ def test_explanation_names_rule_conditions_and_terms() -> None:
     assert stored == explanation
     assert stored.rule == "outage"
     assert stored.terms == ["down", "outage"]
-    assert stored.matched[0].held == [
-        'keywords: "down"',
-        'keywords: "outage"',
-        "sentiment < -0.3 (-0.62)",
-    ]
+    assert stored.matched[0].held == ['keywords: "down", "outage"', "sentiment < -0.3 (-0.62)"]
     assert "sentiment < -0.3 (-0.62)" in stored.summary()
 
 
@@ -318,3 +314,38 @@ def test_rule_config_errors_point_at_the_line(text: str, expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
         config(text)
     assert expected in str(caught.value)
+
+
+def test_trusted_triage_equals_validated() -> None:
+    from smcc.models import Triage
+    from smcc.rules.engine import _trusted_triage
+
+    values = {
+        "tier": 1,
+        "department": "network",
+        "sla_due": NOON_JAKARTA,
+        "tags": ["a"],
+        "rule": "r",
+        "explanation": "{}",
+        "score": 2.0,
+    }
+    trusted = _trusted_triage(dict(values))
+    assert trusted == Triage.model_validate(values)
+    assert trusted.model_dump() == Triage.model_validate(values).model_dump()
+
+
+def test_mentions_that_match_alike_share_an_outcome_but_not_their_values() -> None:
+    engine = RuleEngine(
+        config(rule("angry", "when.sentiment_below = -0.3", '{ tier = 2, tags = ["angry"] }'))
+    )
+    first, second = mention(sentiment=-0.5), mention(sentiment=-0.9)
+    engine.triage([first, second])
+    assert first.triage is not None
+    assert second.triage is not None
+    assert "(-0.50)" in first.triage.explanation
+    assert "(-0.90)" in second.triage.explanation
+    first.triage.tags.append("mutated")
+    third = mention(sentiment=-0.5)
+    engine.triage([third])
+    assert third.triage is not None
+    assert third.triage.tags == ["angry"]

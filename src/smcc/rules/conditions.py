@@ -42,6 +42,9 @@ class Facts:
         return self._local
 
 
+Test = Callable[[Facts], bool]
+
+
 class Condition:
     __slots__ = ()
 
@@ -59,6 +62,14 @@ class Condition:
         """Terms of which at least one must be in the text for this condition to hold."""
         return None
 
+    def fast(self) -> Test:
+        """A plain function equivalent to `test`, with as few calls inside as possible."""
+        return self.test
+
+    def required_check(self) -> Check | None:
+        """A field check that must hold for this condition to hold (None if there is none)."""
+        return None
+
 
 class Terms(Condition):
     """At least one of these words/phrases/hashtags/handles is in the text."""
@@ -72,6 +83,10 @@ class Terms(Condition):
 
     def test(self, f: Facts) -> bool:
         return not self.ids.isdisjoint(f.terms)
+
+    def fast(self) -> Test:
+        disjoint = self.ids.isdisjoint
+        return lambda f: not disjoint(f.terms)
 
     def explain(self, f: Facts, out: list[str]) -> None:
         found = [label for i, label in self.labels.items() if i in f.terms]
@@ -125,6 +140,12 @@ class Check(Condition):
     def test(self, f: Facts) -> bool:
         return self._test(f)
 
+    def fast(self) -> Test:
+        return self._test
+
+    def required_check(self) -> Check | None:
+        return self
+
     def explain(self, f: Facts, out: list[str]) -> None:
         if self._value is None:
             out.append(self._describe)
@@ -145,6 +166,24 @@ class All(Condition):
     def test(self, f: Facts) -> bool:
         return all(child.test(f) for child in self.children)
 
+    def fast(self) -> Test:
+        tests = [child.fast() for child in self.children]
+        if not tests:
+            return lambda f: True
+        if len(tests) == 1:
+            return tests[0]
+        if len(tests) == 2:
+            first, second = tests
+            return lambda f: first(f) and second(f)
+
+        def every(f: Facts) -> bool:
+            for test in tests:  # noqa: SIM110 - a plain loop is faster than all(generator)
+                if not test(f):
+                    return False
+            return True
+
+        return every
+
     def explain(self, f: Facts, out: list[str]) -> None:
         for child in self.children:
             child.explain(f, out)
@@ -158,6 +197,9 @@ class All(Condition):
         gates = [g for g in (c.gate() for c in self.children) if g is not None]
         return min(gates, key=len) if gates else None
 
+    def required_check(self) -> Check | None:
+        return next((c for c in self.children if isinstance(c, Check)), None)
+
 
 class Any(Condition):
     __slots__ = ("children",)
@@ -167,6 +209,17 @@ class Any(Condition):
 
     def test(self, f: Facts) -> bool:
         return any(child.test(f) for child in self.children)
+
+    def fast(self) -> Test:
+        tests = [child.fast() for child in self.children]
+
+        def some(f: Facts) -> bool:
+            for test in tests:  # noqa: SIM110 - a plain loop is faster than any(generator)
+                if test(f):
+                    return True
+            return False
+
+        return some
 
     def explain(self, f: Facts, out: list[str]) -> None:
         for child in self.children:
@@ -191,6 +244,10 @@ class Not(Condition):
 
     def test(self, f: Facts) -> bool:
         return not self.child.test(f)
+
+    def fast(self) -> Test:
+        test = self.child.fast()
+        return lambda f: not test(f)
 
     def describe(self) -> str:
         return f"not {self.child.describe()}"
@@ -238,6 +295,21 @@ def _hours_check(window: str) -> Check:
     return Check(f"local time in {window}", inside, lambda f: f"{f.local_time():%a %H:%M}".lower())
 
 
+def _only_keywords(when: When) -> bool:
+    rest = when.model_dump(exclude={"keywords"}, exclude_defaults=True)
+    return bool(when.keywords) and not rest
+
+
+def _any_of(items: Sequence[When], vocab: Vocabulary) -> Condition:
+    """An `any` group; its plain words and phrases become one word test (one set lookup)."""
+    words = [w for item in items if _only_keywords(item) for w in item.keywords]
+    others = [compile_when(item, vocab) for item in items if not _only_keywords(item)]
+    children: list[Condition] = others
+    if words:
+        children = [_terms(vocab, "keyword", words, "keywords"), *others]
+    return children[0] if len(children) == 1 else Any(children)
+
+
 def compile_when(when: When, vocab: Vocabulary) -> Condition:
     """The condition tree of one `when` table (an implicit `all`)."""
     parts: list[Condition] = []
@@ -248,11 +320,11 @@ def compile_when(when: When, vocab: Vocabulary) -> Condition:
     if when.handles:
         parts.append(_terms(vocab, "handle", when.handles, "handles"))
     if when.any:
-        parts.append(Any([compile_when(item, vocab) for item in when.any]))
+        parts.append(_any_of(when.any, vocab))
     if when.all:
         parts.append(All([compile_when(item, vocab) for item in when.all]))
     if when.none:
-        parts.append(Not(Any([compile_when(item, vocab) for item in when.none])))
+        parts.append(Not(_any_of(when.none, vocab)))
     if when.not_ is not None:
         parts.append(Not(compile_when(when.not_, vocab)))
     if when.regex:

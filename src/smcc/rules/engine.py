@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from smcc.config import Config, Department, Rule, Then
 from smcc.models import Alert, Mention, Tier, Triage
-from smcc.rules.conditions import Condition, Facts, Vocabulary, compile_when
+from smcc.rules.conditions import Condition, Facts, Test, Vocabulary, compile_when
 from smcc.rules.matcher import TermMatcher
 from smcc.rules.sla import SlaClock, SlaTimes
 from smcc.rules.text import fold
@@ -88,7 +88,7 @@ class Explanation:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        return _dumps(self.to_dict())
 
     @classmethod
     def from_json(cls, text: str | None) -> Explanation:
@@ -131,6 +131,29 @@ class CompiledRule:
 
 
 _DEFAULT_EXPLANATION_FIELDS = ("tier", "department")
+_OUTCOME_CACHE = 20_000
+"""Distinct outcomes kept; the cache is emptied when full (cheap, and rarely happens)."""
+_Part = tuple[int, tuple[str, ...], tuple[str, ...]]
+"""A matched rule: its index, the conditions that held, the terms that matched."""
+_Outcome = tuple[Tier, str, timedelta | None, tuple[str, ...], float, str, str]
+"""Tier, department, SLA, tags, score, deciding rule, explanation JSON."""
+_ROUND_THE_CLOCK = SlaClock()
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _trusted_triage(values: dict[str, Any]) -> Triage:
+    """A Triage from values the engine built itself, without pydantic's validation.
+
+    Same as `Triage.model_construct(**values)` with every field given, at a fifth of the cost
+    (it was the largest single cost of a triage); `test_trusted_triage_equals_validated` keeps
+    it honest.
+    """
+    triage = Triage.__new__(Triage)
+    object.__setattr__(triage, "__dict__", values)
+    object.__setattr__(triage, "__pydantic_fields_set__", set(values))
+    object.__setattr__(triage, "__pydantic_extra__", None)
+    object.__setattr__(triage, "__pydantic_private__", None)
+    return triage
 
 
 class RuleEngine:
@@ -155,22 +178,37 @@ class RuleEngine:
             for i, rule in enumerate(config.rules)
         ]
         self.matcher.compile()
+        self._tests = [rule.condition.fast() for rule in self.rules]
+        self._outcomes: dict[tuple[_Part, ...], _Outcome] = {}
         # Rule i is bit i. A rule with a gate is a candidate only when one of its terms occurs.
+        # A rule without one that requires a field check (followers ≥ 50,000, language …) is a
+        # candidate only when that check holds; rules that share a check share its test, so 20
+        # rules on three follower thresholds cost three tests per mention, not twenty.
         self._ungated = 0
         self._by_term: dict[int, int] = {}
+        by_check: dict[str, tuple[Test, int]] = {}
         for rule in self.rules:
+            bit = 1 << rule.index
             gate = rule.condition.gate()
-            if gate is None:
-                self._ungated |= 1 << rule.index
-            else:
+            check = rule.condition.required_check() if gate is None else None
+            if gate is not None:
                 for term in gate:
-                    self._by_term[term] = self._by_term.get(term, 0) | (1 << rule.index)
+                    self._by_term[term] = self._by_term.get(term, 0) | bit
+            elif check is not None:
+                test, bits = by_check.get(check.describe(), (check.fast(), 0))
+                by_check[check.describe()] = (test, bits | bit)
+            else:
+                self._ungated |= bit
+        self._by_check = list(by_check.values())
         self.clocks = {
             name: SlaClock(dept.business_hours) for name, dept in config.departments.items()
         }
-        self._default_explanation = Explanation(
-            rule="default", defaults=list(_DEFAULT_EXPLANATION_FIELDS)
-        )
+        self._default_sla = self._policy_sla(config.default.department, config.default.tier)
+        self._default_json = Explanation(
+            rule="default",
+            defaults=list(_DEFAULT_EXPLANATION_FIELDS),
+            sla_minutes=self._default_sla.total_seconds() / 60 if self._default_sla else None,
+        ).to_json()
 
     @classmethod
     def from_rules(cls, rules: list[Rule], config: Config | None = None) -> RuleEngine:
@@ -191,36 +229,55 @@ class RuleEngine:
         """The facts of `mention` and the rules that matched it, in evaluation order."""
         f = self.facts(mention)
         mask = self._ungated
+        for test, bits in self._by_check:
+            if test(f):
+                mask |= bits
         by_term = self._by_term
         for term in f.terms:
             mask |= by_term.get(term, 0)
         matched: list[CompiledRule] = []
-        rules = self.rules
+        rules, tests = self.rules, self._tests
         while mask:
             low = mask & -mask
             mask ^= low
-            rule = rules[low.bit_length() - 1]
-            if rule.condition.test(f):
+            index = low.bit_length() - 1
+            if tests[index](f):
+                rule = rules[index]
                 matched.append(rule)
                 if not rule.keep_going:
                     break
         return f, matched
 
     def decide(self, mention: Mention) -> tuple[Triage, Explanation]:
+        """The triage of `mention` and its explanation (the triage holds it as JSON)."""
+        triage = self._decide(mention)
+        return triage, Explanation.from_json(triage.explanation)
+
+    def _decide(self, mention: Mention) -> Triage:
         f, matched = self.matching(mention)
-        default = self.config.default
         if not matched:
-            tier: Tier = default.tier
-            department = default.department
-            sla = self._policy_sla(department, tier)
-            explanation = self._default_explanation
-            if sla is not None:
-                explanation = Explanation(
-                    rule="default",
-                    defaults=list(_DEFAULT_EXPLANATION_FIELDS),
-                    sla_minutes=sla.total_seconds() / 60,
-                )
-            return self._triage(mention, tier, department, sla, [], 0.0, explanation), explanation
+            return self._default_triage(mention)
+        # What a triage says depends only on which rules matched and why (the explanation);
+        # mentions that match alike share one computed outcome.
+        parts: list[_Part] = []
+        for rule in matched:
+            held: list[str] = []
+            f.hits = []
+            rule.condition.explain(f, held)
+            parts.append((rule.index, tuple(held), tuple(dict.fromkeys(f.hits))))
+        key = tuple(parts)
+        outcome = self._outcomes.get(key)
+        if outcome is None:
+            if len(self._outcomes) >= _OUTCOME_CACHE:
+                self._outcomes.clear()
+            outcome = self._outcomes[key] = self._outcome(key)
+        tier, department, sla, tags, score, name, explanation = outcome
+        return self._triage(mention, tier, department, sla, list(tags), score, name, explanation)
+
+    def _outcome(self, parts: tuple[_Part, ...]) -> _Outcome:
+        """Merge the actions of the matched rules (first one to set a field wins; tags and
+        score add up) and write the explanation."""
+        default = self.config.default
         set_tier: Tier | None = None
         set_department: str | None = None
         sla_override: timedelta | None = None
@@ -229,8 +286,10 @@ class RuleEngine:
         tags: dict[str, None] = {}
         score = 0.0
         decider: str | None = None
-        matches: list[RuleMatch] = []
-        for rule in matched:
+        matches: list[dict[str, Any]] = []
+        all_terms: dict[str, None] = {}
+        for index, held, terms in parts:
+            rule = self.rules[index]
             then = rule.then
             if set_tier is None and then.tier is not None:
                 set_tier, decider = then.tier, rule.name
@@ -243,10 +302,8 @@ class RuleEngine:
             notify = notify or then.notify
             tags.update(dict.fromkeys(then.tags))
             score += then.score
-            held: list[str] = []
-            f.hits = []
-            rule.condition.explain(f, held)
-            matches.append(RuleMatch(rule.name, held, list(dict.fromkeys(f.hits))))
+            all_terms.update(dict.fromkeys(terms))
+            matches.append({"rule": rule.name, "held": list(held), "terms": list(terms)})
         defaults = []
         if set_tier is None:
             defaults.append("tier")
@@ -255,16 +312,26 @@ class RuleEngine:
         tier = set_tier if set_tier is not None else default.tier
         department = set_department if set_department is not None else default.department
         sla = sla_override if sla_override is not None else self._policy_sla(department, tier)
-        explanation = Explanation(
-            rule=decider or matched[0].name,
-            matched=matches,
-            defaults=defaults,
-            sla_minutes=sla.total_seconds() / 60 if sla is not None else None,
-            reply=reply,
-            notify=notify,
+        name = decider or self.rules[parts[0][0]].name
+        explanation = _dumps(
+            {
+                "rule": name,
+                "matched": matches,
+                "terms": list(all_terms),
+                "defaults": defaults,
+                "sla_minutes": sla.total_seconds() / 60 if sla is not None else None,
+                "reply": reply,
+                "notify": notify,
+            }
         )
-        triage = self._triage(mention, tier, department, sla, list(tags), score, explanation)
-        return triage, explanation
+        return tier, department, sla, tuple(tags), score, name, explanation
+
+    def _default_triage(self, mention: Mention) -> Triage:
+        default = self.config.default
+        sla = self._default_sla
+        return self._triage(
+            mention, default.tier, default.department, sla, [], 0.0, "default", self._default_json
+        )
 
     def _policy_sla(self, department: str, tier: Tier) -> timedelta | None:
         policy = self.config.departments.get(department)
@@ -278,28 +345,30 @@ class RuleEngine:
         sla: timedelta | None,
         tags: list[str],
         score: float,
-        explanation: Explanation,
+        rule: str,
+        explanation: str,
     ) -> Triage:
         due = None
         if sla is not None:
-            clock = self.clocks.get(department) or SlaClock()
+            clock = self.clocks.get(department) or _ROUND_THE_CLOCK
             due = clock.add(mention.created_at, sla)
-        # Values built here are valid by construction: skip pydantic's validation (it is most
-        # of the cost of a triage).
-        return Triage.model_construct(
-            tier=tier,
-            department=department,
-            sla_due=due,
-            tags=tags,
-            rule=explanation.rule,
-            explanation=explanation.to_json(),
-            score=score,
+        return _trusted_triage(
+            {
+                "tier": tier,
+                "department": department,
+                "sla_due": due,
+                "tags": tags,
+                "rule": rule,
+                "explanation": explanation,
+                "score": score,
+            }
         )
 
     def triage(self, batch: list[Mention]) -> None:
         """The pipeline's Triager: give every mention of `batch` its triage, in place."""
+        decide = self._decide
         for mention in batch:
-            mention.triage = self.decide(mention)[0]
+            mention.triage = decide(mention)
 
     # -- SLA for the console and reports ---------------------------------------------------------
 

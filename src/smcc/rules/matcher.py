@@ -83,18 +83,20 @@ class TermMatcher:
         if not automaton or not text:
             return found
         n = len(text)
+        # is_word_char inlined: this loop runs for every hit of every term.
         for end, (length, ids, open_left, open_right, alpha) in automaton.iter(text):
             start = end - length + 1
-            if open_left and start > 0 and is_word_char(text[start - 1]):
-                continue
+            if open_left and start > 0:
+                before = text[start - 1]
+                if before.isalnum() or before == "_":
+                    continue
             after = end + 1
-            if (
-                open_right
-                and after < n
-                and is_word_char(text[after])
-                and not (alpha and clitic_end(text, after))
-            ):
-                continue
+            if open_right and after < n:
+                following = text[after]
+                if (following.isalnum() or following == "_") and not (
+                    alpha and clitic_end(text, after)
+                ):
+                    continue
             found.update(ids)
         return found
 

@@ -85,7 +85,8 @@ class SlaClock:
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The moment `duration` of working time has passed since `start` (UTC)."""
-        start = start.astimezone(UTC)
+        if start.tzinfo is not UTC:
+            start = start.astimezone(UTC)
         if self.hours is None:
             return start + duration
         remaining = duration

@@ -515,6 +515,12 @@ def analyze_cmd(ctx: Ctx) -> None:
         stdout.flush()  # results as they come, for `tail -f … | smcc analyze`
 
 
+# `smcc rules …` lives in its own module, which uses the helpers above (hence the late import).
+from smcc.cli_rules import rules_group  # noqa: E402
+
+main.add_command(rules_group)
+
+
 def run() -> None:  # pragma: no cover - console entry for `python -m smcc`
     main()
 

@@ -368,7 +368,7 @@ def rules_eval(ctx: Ctx, data: Path, split: str, errors: int, as_json: bool) -> 
         )
     names = chosen.departments()
     table = Table(title=f"confusion ({split}): rows = expected, columns = routed to")
-    table.add_column("expected")
+    table.add_column("expected", no_wrap=True)
     for name in names:
         table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
     table.add_column("recall", justify="right")

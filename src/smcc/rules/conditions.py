@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from smcc.config import WEEKDAYS, When
@@ -19,22 +19,32 @@ from smcc.rules.matcher import TermMatcher
 from smcc.rules.text import fold
 
 
-@dataclass(slots=True)
 class Facts:
     """What the conditions look at, for one mention."""
 
-    mention: Mention
-    text: str
-    """The folded text."""
-    terms: set[int]
-    """Ids of the terms found in the text."""
-    alerts: frozenset[tuple[str | None, str]]
-    """Active alerts as (brand, kind) pairs; kind 'any' is listed for every alert too."""
-    competitor: bool
-    zone: tzinfo
-    hits: list[str] = field(default_factory=list)
-    """Terms that held, collected by `explain`."""
-    _local: datetime | None = None
+    __slots__ = ("_local", "alerts", "competitor", "hits", "mention", "terms", "text", "zone")
+
+    def __init__(
+        self,
+        mention: Mention,
+        text: str,
+        terms: set[int],
+        alerts: frozenset[tuple[str | None, str]],
+        competitor: bool,
+        zone: tzinfo,
+    ) -> None:
+        self.mention = mention
+        self.text = text
+        """The folded text."""
+        self.terms = terms
+        """Ids of the terms found in the text."""
+        self.alerts = alerts
+        """Active alerts as (brand, kind) pairs; kind 'any' is listed for every alert too."""
+        self.competitor = competitor
+        self.zone = zone
+        self.hits: list[str] = []
+        """Terms that held, collected by `explain`."""
+        self._local: datetime | None = None
 
     def local_time(self) -> datetime:
         if self._local is None:

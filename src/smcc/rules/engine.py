@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from smcc.config import Config, Department, Rule, Then
 from smcc.models import Alert, Mention, Tier, Triage
-from smcc.rules.conditions import Condition, Facts, Test, Vocabulary, compile_when
+from smcc.rules.conditions import Condition, Facts, Terms, Test, Vocabulary, compile_when
 from smcc.rules.matcher import TermMatcher
 from smcc.rules.sla import SlaClock, SlaTimes
 from smcc.rules.text import fold
@@ -178,7 +178,12 @@ class RuleEngine:
             for i, rule in enumerate(config.rules)
         ]
         self.matcher.compile()
-        self._tests = [rule.condition.fast() for rule in self.rules]
+        # A rule that is nothing but one word test holds whenever its gate let it through:
+        # no test to run (None).
+        self._tests: list[Test | None] = [
+            None if isinstance(rule.condition, Terms) else rule.condition.fast()
+            for rule in self.rules
+        ]
         self._outcomes: dict[tuple[_Part, ...], _Outcome] = {}
         # Rule i is bit i. A rule with a gate is a candidate only when one of its terms occurs.
         # A rule without one that requires a field check (followers ≥ 50,000, language …) is a
@@ -241,7 +246,8 @@ class RuleEngine:
             low = mask & -mask
             mask ^= low
             index = low.bit_length() - 1
-            if tests[index](f):
+            rule_test = tests[index]
+            if rule_test is None or rule_test(f):
                 rule = rules[index]
                 matched.append(rule)
                 if not rule.keep_going:

@@ -119,3 +119,50 @@ async def test_ingest_stores_triage_and_reloads(tmp_path: Path) -> None:
             assert explanation.terms == ["nusantel"]
     assert any(m.triage and m.triage.rule == "any_post" for m in mentions)
     assert [e.action for e in events] == ["rules_reload_failed"]
+
+
+async def test_ingest_rules_see_the_stores_active_alerts(tmp_path: Path) -> None:
+    from smcc.models import Alert, AlertKind
+
+    rule = '\n[[rules]]\nname = "in_crisis"\nwhen.alert = "volume_spike"\nthen = { tier = 1 }\n'
+    path = tmp_path / "config.toml"
+    write(path, BASE + rule, 1)
+    config = load_config(path)
+    config.sources["demo"] = DemoSourceConfig(rate=0)
+    with Store.open(tmp_path / "smcc.db") as store:
+        store.open_alert(Alert(kind=AlertKind.VOLUME_SPIKE, brand="Nusantel", message="spike"))
+        run = ingest.prepare(config, store, build_sources(config, limit=200), limit=200)
+        await ingest.run(run)
+        mentions = list(store.iter_mentions())
+    crisis = [m for m in mentions if m.triage and m.triage.rule == "in_crisis"]
+    assert crisis
+    assert {m.brand for m in crisis} == {"Nusantel"}
+    assert all(m.triage and m.triage.tier == 1 for m in crisis)
+    assert not any(
+        m.brand == "Nusantel" and m.triage and m.triage.rule != "in_crisis" for m in mentions
+    )
+
+
+async def test_upkeep_refreshes_alerts_and_reloads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smcc.models import Alert, AlertKind
+
+    monkeypatch.setattr(ingest, "RULES_EVERY", 0.02)
+    path = tmp_path / "config.toml"
+    write(path, BASE + RULE.format(name="old", word="down"), 1)
+    with Store.open(tmp_path / "smcc.db") as store:
+        run = ingest.prepare(load_config(path), store, [], config_path=path)
+        task = asyncio.create_task(ingest._rules_upkeep(run))
+        try:
+            store.open_alert(Alert(kind=AlertKind.SENTIMENT_DROP, brand="Nusantel", message="m"))
+            write(path, BASE + RULE.format(name="new", word="down"), 2)
+            for _ in range(200):
+                if run.rules.reloads and run.rules.alerts.active:
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            task.cancel()
+        assert ("Nusantel", "sentiment_drop") in run.rules.alerts.active
+        assert decided_by(run.rules, "down") == "new"
+        assert [e.action for e in store.events()] == ["rules_reloaded"]

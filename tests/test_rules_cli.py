@@ -108,7 +108,7 @@ def test_rules_test_stdin_lines_and_jsonl() -> None:
     assert out[3]["error"].startswith("not UTF-8")
     assert out[4]["error"] == "a JSON line needs a string field 'text'"
     assert out[5]["error"] == "field 'followers' must be int"
-    assert "error" in out[6]
+    assert out[6]["error"] == "field 'sentiment' must be between -1 and 1"
     assert out[7]["error"].startswith("not JSON")
     assert out[8]["error"] == "empty text"
     assert out[9]["rule"] == "question"
@@ -257,6 +257,7 @@ def test_bank_example_routes_held_out_queries() -> None:
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["accuracy"]["heldout"] >= 0.85
+    assert report["fraud_tier1"] >= 0.8  # every query routed to fraud is tier 1
     assert report["queries"]["heldout"] > 1500
 
 

@@ -13,7 +13,7 @@ import pytest
 from smcc.analysis.analyzer import MentionAnalyzer
 from smcc.config import default_config
 from smcc.models import Mention, utcnow
-from smcc.rules import RuleEngine
+from smcc.rules import Explanation, RuleEngine
 from smcc.sources.demo import DemoCatalog, demo_mentions
 
 
@@ -75,3 +75,17 @@ def test_questions_reach_the_right_department(triaged: list[Mention]) -> None:
     )
     assert departments["support"] > departments["billing"] > 0
     assert departments["network"] > 0
+
+
+def test_every_demo_mention_gets_tier_department_deadline_and_explanation(
+    triaged: list[Mention],
+) -> None:
+    for m in triaged:
+        assert m.triage is not None
+        assert m.triage.department
+        assert m.triage.sla_due is not None
+        assert m.triage.sla_due > m.created_at
+        explanation = Explanation.from_json(m.triage.explanation)
+        assert explanation.rule == m.triage.rule
+        if m.triage.rule != "default":
+            assert explanation.matched

@@ -112,10 +112,11 @@ async def test_ingest_stores_triage_and_reloads(tmp_path: Path) -> None:
         assert m.triage.tier in (1, 2, 3)
         assert m.triage.department
         assert m.triage.rule in ("any_post", "default")
+        assert m.triage.sla_due is not None  # tier 3 of 'social' has a day in BASE
         explanation = Explanation.from_json(m.triage.explanation)
         assert explanation.rule == m.triage.rule
+        assert explanation.sla_minutes is not None
         if m.triage.rule == "any_post":
-            assert m.triage.sla_due is not None
             assert explanation.terms == ["nusantel"]
     assert any(m.triage and m.triage.rule == "any_post" for m in mentions)
     assert [e.action for e in events] == ["rules_reload_failed"]

@@ -189,6 +189,13 @@ def _line(
             ok = isinstance(value, kind) or (kind is float and isinstance(value, int))
             if not ok or (kind is int and isinstance(value, bool)):
                 return {"line": number, "error": f"field '{key}' must be {kind.__name__}"}
+            if key in ("sentiment", "influence") and not (
+                (-1 if key == "sentiment" else 0) <= value <= 1
+            ):
+                low = -1 if key == "sentiment" else 0
+                return {"line": number, "error": f"field '{key}' must be between {low} and 1"}
+            if key == "followers" and value < 0:
+                return {"line": number, "error": "field 'followers' must not be negative"}
             fields["language" if key == "lang" else key] = value
         if isinstance(fields["created_at"], str):
             try:

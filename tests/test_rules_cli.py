@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from rules_helpers import BASE, mention
-from smcc import config as cfg
 from smcc.cli import main
 from smcc.models import Triage
 from smcc.rules import Explanation
 from smcc.store import Store
+from test_cli import isolated as _isolated  # noqa: F401 - the fixture (private dirs, empty cwd)
 
 REPO = Path(__file__).resolve().parent.parent
 ROUTING = REPO.parent / "shared" / "data" / "routing"
@@ -35,14 +35,9 @@ then = { tier = 2, department = "billing" }
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    monkeypatch.chdir(cwd)
-    monkeypatch.setattr(cfg, "user_config_path", lambda: tmp_path / "user-config" / "config.toml")
-    monkeypatch.setattr(cfg, "user_data_dir", lambda: tmp_path / "user-data")
-    for name in ("SMCC_CONFIG", "SMCC_DB", "FORCE_COLOR"):
-        monkeypatch.delenv(name, raising=False)
+def rules_config(request: pytest.FixtureRequest) -> Path:
+    """test_cli's isolated working directory, with a config.toml holding RULES."""
+    cwd: Path = request.getfixturevalue("_isolated")
     (cwd / "config.toml").write_text(BASE + RULES, encoding="utf-8")
     return cwd
 
@@ -120,8 +115,8 @@ def test_rules_test_stdin_lines_and_jsonl() -> None:
             assert {"tier", "department", "rule", "tags", "sla_minutes", "explanation"} <= set(o)
 
 
-def test_rules_test_bad_config_is_one_line_per_problem(isolated: Path) -> None:
-    (isolated / "config.toml").write_text(BASE + RULES.replace("tier = 1", "tier = 9"))
+def test_rules_test_bad_config_is_one_line_per_problem(rules_config: Path) -> None:
+    (rules_config / "config.toml").write_text(BASE + RULES.replace("tier = 1", "tier = 9"))
     result = run(["rules", "test", "down"])
     assert result.exit_code == 2
     assert "config.toml:" in result.stderr
@@ -171,8 +166,8 @@ then = { tier = 2 }
 """
 
 
-def test_rules_check_reports_unreachable_rules_and_unused_departments(isolated: Path) -> None:
-    (isolated / "config.toml").write_text(BASE + SHADOWED, encoding="utf-8")
+def test_rules_check_reports_unreachable_rules_and_unused_departments(rules_config: Path) -> None:
+    (rules_config / "config.toml").write_text(BASE + SHADOWED, encoding="utf-8")
     result = run(["rules", "check"])
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
@@ -189,11 +184,11 @@ def test_rules_check_reports_unreachable_rules_and_unused_departments(isolated: 
     assert "3 unreachable" in result.stdout
 
 
-def test_rules_check_clean_and_invalid(isolated: Path) -> None:
+def test_rules_check_clean_and_invalid(rules_config: Path) -> None:
     result = run(["rules", "check"])
     assert result.exit_code == 0
     assert "every rule can match" in result.stdout
-    (isolated / "config.toml").write_text(BASE + "[[rules]]\nname = 'x'\n")
+    (rules_config / "config.toml").write_text(BASE + "[[rules]]\nname = 'x'\n")
     result = run(["rules", "check"])
     assert result.exit_code == 2
     assert "rules[0].then: required key is missing" in result.stderr
@@ -209,7 +204,7 @@ def test_repository_configs_have_no_unreachable_rules() -> None:
 # eval
 
 
-def test_rules_eval_on_a_small_folder(tmp_path: Path, isolated: Path) -> None:
+def test_rules_eval_on_a_small_folder(tmp_path: Path, rules_config: Path) -> None:
     data = tmp_path / "routing"
     data.mkdir()
     (data / "banking77_departments.json").write_text(
@@ -226,7 +221,7 @@ name = "stolen"
 when.any = ["stolen"]
 then = { tier = 1, department = "fraud" }
 """
-    (isolated / "config.toml").write_text(BASE + rules, encoding="utf-8")
+    (rules_config / "config.toml").write_text(BASE + rules, encoding="utf-8")
     result = run(["rules", "eval", "--data", str(data), "--split", "all", "--json"])
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
@@ -265,8 +260,8 @@ def test_bank_example_routes_held_out_queries() -> None:
 # backtest
 
 
-def test_rules_backtest_dry_run_then_apply(isolated: Path) -> None:
-    db = isolated / "smcc.db"
+def test_rules_backtest_dry_run_then_apply(rules_config: Path) -> None:
+    db = rules_config / "smcc.db"
     old = Triage(tier=3, department="social", rule="default", explanation="old")
     with Store.open(db) as store:
         stored = [
@@ -304,7 +299,7 @@ def test_rules_backtest_dry_run_then_apply(isolated: Path) -> None:
     assert "2 mentions checked; 0 would change" in again.stdout
 
 
-def test_rules_backtest_without_database(isolated: Path) -> None:
-    result = run(["rules", "backtest", "--db", str(isolated / "missing.db")])
+def test_rules_backtest_without_database(rules_config: Path) -> None:
+    result = run(["rules", "backtest", "--db", str(rules_config / "missing.db")])
     assert result.exit_code == 1
     assert "no such database" in result.stderr

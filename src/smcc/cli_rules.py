@@ -10,7 +10,7 @@ import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
@@ -25,6 +25,9 @@ from smcc.rules.evaluate import EvalDataError, EvalResult, evaluate, load_querie
 from smcc.store import MentionFilter
 from smcc.textclean import clean_text, one_line
 from smcc.tomllines import key_lines, line_of
+
+if TYPE_CHECKING:  # loaded on use: it brings the language model's code
+    from smcc.analysis.analyzer import MentionAnalyzer
 
 pass_ctx = click.make_pass_decorator(Ctx, ensure=True)
 
@@ -165,7 +168,11 @@ _FIELDS = {
 
 
 def _line(
-    raw: bytes, number: int, engine: RuleEngine, analyzer: Any, defaults: dict[str, Any]
+    raw: bytes,
+    number: int,
+    engine: RuleEngine,
+    analyzer: MentionAnalyzer,
+    defaults: dict[str, Any],
 ) -> dict[str, Any]:
     try:
         line = raw.decode("utf-8").rstrip("\r\n")
@@ -217,7 +224,7 @@ def _line(
     return result
 
 
-def _mention(text: str, fields: dict[str, Any], analyzer: Any) -> Mention:
+def _mention(text: str, fields: dict[str, Any], analyzer: MentionAnalyzer) -> Mention:
     score = fields.get("sentiment")
     mention = Mention(
         source=fields["source"],

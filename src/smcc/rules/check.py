@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from smcc.config import Config, When
+from smcc.rules.conditions import only_keywords
 from smcc.rules.matcher import fold_term
 
 AtomKind = Literal["terms", "in", "min", "max", "above", "below", "is", "same"]
@@ -42,10 +43,6 @@ class Atom:
         return a == b
 
 
-def _plain_words(when: When) -> bool:
-    return bool(when.keywords) and not when.model_dump(exclude={"keywords"}, exclude_defaults=True)
-
-
 def atoms(when: When) -> list[Atom]:
     """The conditions `when` requires, flattened through `all` groups."""
     out: list[Atom] = []
@@ -56,7 +53,7 @@ def atoms(when: When) -> list[Atom]:
     if when.handles:
         out.append(Atom("terms", "text", frozenset(fold_term(h, "handle") for h in when.handles)))
     if when.any:
-        if all(_plain_words(item) for item in when.any):
+        if all(only_keywords(item) for item in when.any):
             words = frozenset(fold_term(k) for item in when.any for k in item.keywords)
             out.append(Atom("terms", "text", words))
         else:

@@ -16,7 +16,6 @@ from datetime import datetime, tzinfo
 from smcc.config import WEEKDAYS, When
 from smcc.models import Mention
 from smcc.rules.matcher import TermMatcher
-from smcc.rules.text import fold
 
 
 class Facts:
@@ -269,10 +268,9 @@ class Not(Condition):
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """What compiling needs besides the rule: the shared matcher and the brand names."""
+    """What compiling needs besides the rule: the matcher shared by every rule's words."""
 
     matcher: TermMatcher
-    competitors: frozenset[str]
 
 
 def _terms(vocab: Vocabulary, kind: str, words: Sequence[str], label: str) -> Terms:
@@ -305,15 +303,16 @@ def _hours_check(window: str) -> Check:
     return Check(f"local time in {window}", inside, lambda f: f"{f.local_time():%a %H:%M}".lower())
 
 
-def _only_keywords(when: When) -> bool:
+def only_keywords(when: When) -> bool:
+    """Whether `when` is nothing but a list of words (as a string item of a group becomes)."""
     rest = when.model_dump(exclude={"keywords"}, exclude_defaults=True)
     return bool(when.keywords) and not rest
 
 
 def _any_of(items: Sequence[When], vocab: Vocabulary) -> Condition:
     """An `any` group; its plain words and phrases become one word test (one set lookup)."""
-    words = [w for item in items if _only_keywords(item) for w in item.keywords]
-    others = [compile_when(item, vocab) for item in items if not _only_keywords(item)]
+    words = [w for item in items if only_keywords(item) for w in item.keywords]
+    others = [compile_when(item, vocab) for item in items if not only_keywords(item)]
     children: list[Condition] = others
     if words:
         children = [_terms(vocab, "keyword", words, "keywords"), *others]
@@ -466,4 +465,4 @@ def _field_checks(when: When, vocab: Vocabulary) -> list[Condition]:
     return checks
 
 
-__all__ = ["All", "Any", "Check", "Condition", "Facts", "Not", "Terms", "Vocabulary", "fold"]
+__all__ = ["All", "Any", "Check", "Condition", "Facts", "Not", "Terms", "Vocabulary"]

@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from smcc.config import Config, Department, Rule, Then
+from smcc.config import Config, Department, Then
 from smcc.models import Alert, Mention, Tier, Triage
 from smcc.rules.conditions import Condition, Facts, Terms, Test, Vocabulary, compile_when
 from smcc.rules.matcher import TermMatcher
@@ -172,7 +172,7 @@ class RuleEngine:
             competitor_ids.update(self.matcher.add(h, "handle") for h in competitor.handles)
         self._competitor_ids = frozenset(competitor_ids)
         self._competitor_names = frozenset(c.name for c in config.competitors)
-        vocab = Vocabulary(self.matcher, self._competitor_names)
+        vocab = Vocabulary(self.matcher)
         self.rules = [
             CompiledRule(i, rule.name, compile_when(rule.when, vocab), rule.then, rule.continue_)
             for i, rule in enumerate(config.rules)
@@ -214,11 +214,6 @@ class RuleEngine:
             defaults=list(_DEFAULT_EXPLANATION_FIELDS),
             sla_minutes=self._default_sla.total_seconds() / 60 if self._default_sla else None,
         ).to_json()
-
-    @classmethod
-    def from_rules(cls, rules: list[Rule], config: Config | None = None) -> RuleEngine:
-        base = config or Config()
-        return cls(base.model_copy(update={"rules": rules}))
 
     # -- evaluation ------------------------------------------------------------------------------
 
@@ -375,12 +370,6 @@ class RuleEngine:
         decide = self._decide
         for mention in batch:
             mention.triage = decide(mention)
-
-    # -- SLA for the console and reports ---------------------------------------------------------
-
-    def sla_times(self, mention: Mention) -> SlaTimes | None:
-        """Due and warning times of a triaged mention (None without a deadline)."""
-        return sla_times(self.config, mention)
 
 
 def sla_times(config: Config, mention: Mention) -> SlaTimes | None:

@@ -224,7 +224,11 @@ def _recent_table(recent: Iterable[Mention], rows: int) -> Table:
 
 
 def _health_table(
-    stats: PipelineStats, sources: list[Source], queued: int, store_error: str | None = None
+    stats: PipelineStats,
+    sources: list[Source],
+    queued: int,
+    store_error: str | None = None,
+    rules_error: str | None = None,
 ) -> Table:
     now = time.monotonic()
     table = Table(title="smcc ingest", title_justify="left", expand=False)
@@ -251,6 +255,11 @@ def _health_table(
     if store_error:
         table.add_row(
             Text("store"), Text("retrying", style="red"), "", "", "", "", Text(store_error)
+        )
+    if rules_error:
+        # An invalid edit of config.toml: the previous rules keep running (see smcc.rules.live).
+        table.add_row(
+            Text("rules"), Text("old rules", style="red"), "", "", "", "", Text(rules_error)
         )
     table.caption = (
         f"{stats.stored:,} stored in {elapsed:,.0f}s · {stats.batches:,} batches · "
@@ -334,7 +343,9 @@ async def _ingest(run: ingest_mod.IngestRun, sources: list[Source], quiet: bool)
 
     def view() -> Group:
         pipeline = run.pipeline
-        health = _health_table(pipeline.stats, sources, pipeline.queued, pipeline.store_error)
+        health = _health_table(
+            pipeline.stats, sources, pipeline.queued, pipeline.store_error, run.rules.error
+        )
         room = max(0, err.size.height - len(sources) - 10)
         return Group(health, _recent_table(pipeline.recent, room))
 

@@ -360,12 +360,6 @@ class When(_Cfg):
             raise ValueError(f"unknown alert kind '{kind}'; use one of {', '.join(known)}")
         return kind
 
-    def is_empty(self) -> bool:
-        """True when no condition is given (the rule matches every mention)."""
-        return (
-            all(value in (None, []) for name, value in self if name != "not_") and self.not_ is None
-        )
-
 
 class Then(_Cfg):
     tier: Tier | None = None

@@ -4,7 +4,7 @@
 
 Each trial runs in a fresh subprocess (so peak RSS is its own) against a fresh database file:
 - pipeline: the demo source at full speed → normalise → dedupe → analyse (brand, language,
-  question, influence; no sentiment yet) → triage (the configured default) → store, as
+  question, influence; no sentiment yet) → triage (the rules of config.toml) → store, as
   `smcc ingest` runs it;
 - raw: the same rows (generated and triaged beforehand, not timed) inserted with a plain
   `executemany` of one-row INSERTs (authors, then mentions) in transactions of the same batch size

@@ -70,17 +70,13 @@ PREFIXES = ("di", "ke", "ter", "se")
 """Indonesian prefixes that informal writing often separates from the word ('di tagih')."""
 
 
+_CLITIC_AT = re.compile(r"(?:nya|lah|kah|pun|ku|mu|2)(?!\w)")
+
+
 def clitic_end(text: str, end: int) -> bool:
     """Whether `text[end:]` starts with an Indonesian enclitic or a reduplication '2' that ends a
     word — so a term ending at `end` still ends on a word boundary ('sinyalnya', 'gangguan2')."""
-    n = len(text)
-    if end < n and text[end] == "2":
-        return end + 1 == n or not is_word_char(text[end + 1])
-    for clitic in CLITICS:
-        stop = end + len(clitic)
-        if text.startswith(clitic, end) and (stop == n or not is_word_char(text[stop])):
-            return True
-    return False
+    return _CLITIC_AT.match(text, end) is not None
 
 
 _LATIN_WORD = re.compile(r"^[a-z]+$")

@@ -157,7 +157,8 @@ def _trusted_triage(values: dict[str, Any]) -> Triage:
 
 
 class RuleEngine:
-    """Compiled rules of one config; `decide` is thread-safe (nothing is written after init)."""
+    """Compiled rules of one config. `decide` and `triage` may run in several threads: after init
+    the only state they change is a cache of outcomes (a dict, safe under the GIL)."""
 
     def __init__(self, config: Config, alerts: AlertBoard | None = None) -> None:
         self.config = config

@@ -4,8 +4,8 @@
 
 Each trial runs in a fresh subprocess (so peak RSS is its own) against a fresh database file:
 - pipeline: the demo source at full speed → normalise → dedupe → analyse (brand, language,
-  question, influence; no sentiment yet) → triage (the configured default) → terms (for trends
-  and keyword spikes) → store, as `smcc ingest` runs it;
+  question, influence; no sentiment yet) → triage (the rules of config.toml) → terms (for
+  trends and keyword spikes) → store, as `smcc ingest` runs it;
 - raw: the same rows (generated and triaged beforehand, not timed) inserted with a plain
   `executemany` of one-row INSERTs (authors, then mentions) in transactions of the same batch size
   into the same schema, plus the full-text index fill the schema needs — the floor for the store.
@@ -34,7 +34,8 @@ from smcc.analysis.terms import TermExtractor
 from smcc.config import Config, DemoSourceConfig, default_config
 from smcc.ingest import prepare
 from smcc.models import utcnow
-from smcc.pipeline import DefaultTriager, RecentKeys, normalise
+from smcc.pipeline import RecentKeys, normalise
+from smcc.rules import RuleEngine
 from smcc.sources.demo import DemoCatalog, DemoSource, demo_mentions, schedule_of
 from smcc.store import Store, prepare_batch
 from smcc.store.store import _INDEX_NEW, _INSERT_MENTION, _UPSERT_AUTHOR
@@ -81,7 +82,7 @@ def trial_raw(count: int, db: Path) -> dict[str, Any]:
     config = _config()
     catalog = _catalog(config)
     mentions = demo_mentions(SEED, 0, count, catalog, utcnow())
-    DefaultTriager(config).triage(mentions)  # the same rows the pipeline writes
+    RuleEngine(config).triage(mentions)  # the same rows the pipeline writes
     batch = config.pipeline.batch_size
     with Store.open(db) as store:
         prepared = [prepare_batch(mentions[i : i + batch]) for i in range(0, count, batch)]
@@ -106,7 +107,7 @@ def trial_stages(count: int, db: Path) -> dict[str, Any]:
     recent, tagger, triager = (
         RecentKeys(),
         MentionAnalyzer(config.analysis.languages, config.brands, config.competitors),
-        DefaultTriager(config),
+        RuleEngine(config),
     )
     extractor = TermExtractor(config.brands, config.competitors)
     spent: dict[str, float] = {}
@@ -124,7 +125,7 @@ def trial_stages(count: int, db: Path) -> dict[str, Any]:
             timed("normalise", normalise, mentions)
             mentions = timed("dedupe", recent.fresh, mentions)
             timed("analyse (language, signals)", tagger.analyse, mentions)
-            timed("triage (default)", triager.triage, mentions)
+            timed("triage (rules)", triager.triage, mentions)
             terms = timed("terms (trends, keywords)", extractor.batch, mentions)
             rows = timed("rows for SQL", prepare_batch, mentions, terms)
             timed("store (SQL)", store.insert_prepared, rows, {"demo": str(i + batch - 1)})

@@ -130,7 +130,7 @@ def test_unknown_command_is_a_usage_error() -> None:
 def test_config_check_ok(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "good.toml"
     path.write_text((REPO / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
-    ok = f"{path}: ok — 2 brands, 2 competitors, 1 sources, 5 departments, 5 rules\n"
+    ok = f"{path}: ok — 2 brands, 2 competitors, 1 sources, 5 departments, 11 rules\n"
     result = run(["config", "check", str(path)])
     assert (result.exit_code, result.stdout, result.stderr) == (0, ok, "")
     assert run(["config", "check", "--config", str(path)]).stdout == ok

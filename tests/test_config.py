@@ -57,11 +57,17 @@ def test_repository_config_validates() -> None:
     assert config.operator.timezone == "Asia/Jakarta"
     assert [b.name for b in config.brands] == ["Nusantel", "Kopi Senja"]
     assert [r.name for r in config.rules] == [
+        "influential_author",
+        "competitor",
+        "during_alert",
+        "spam",
         "outage",
+        "influencer_complaint",
         "billing",
-        "influencer",
-        "question",
+        "complaint",
         "praise",
+        "coverage_question",
+        "question",
     ]
     assert list(config.sources) == ["demo"]
     assert isinstance(config.sources["demo"], DemoSourceConfig)

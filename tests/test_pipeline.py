@@ -13,7 +13,8 @@ import pytest
 from smcc.analysis.brands import BrandTagger
 from smcc.config import Config, PipelineSettings, parse_config
 from smcc.models import Author, Mention
-from smcc.pipeline import DefaultTriager, Pipeline, RecentKeys, normalise
+from smcc.pipeline import Pipeline, RecentKeys, normalise
+from smcc.rules import RuleEngine
 from smcc.sources.base import Fetched, HealthState, Source, SourceError
 from smcc.store import BatchResult, PreparedBatch, Store
 
@@ -250,7 +251,7 @@ def test_brand_tagger_and_default_triage() -> None:
     batch = [ours, theirs, none]
     BrandTagger(config.brands, config.competitors).analyse(batch)
     assert [m.brand for m in batch] == ["Nusantel", "Tarawa", None]
-    DefaultTriager(config).triage(batch)
+    RuleEngine(config).triage(batch)
     assert ours.triage is not None
     assert ours.triage.tier == 3
     assert ours.triage.department == "social"

@@ -225,7 +225,11 @@ def _recent_table(recent: Iterable[Mention], rows: int) -> Table:
 
 
 def _health_table(
-    stats: PipelineStats, sources: list[Source], queued: int, store_error: str | None = None
+    stats: PipelineStats,
+    sources: list[Source],
+    queued: int,
+    store_error: str | None = None,
+    rules_error: str | None = None,
 ) -> Table:
     now = time.monotonic()
     table = Table(title="smcc ingest", title_justify="left", expand=False)
@@ -253,6 +257,11 @@ def _health_table(
         table.add_row(
             Text("store"), Text("retrying", style="red"), "", "", "", "", Text(store_error)
         )
+    if rules_error:
+        # An invalid edit of config.toml: the previous rules keep running (see smcc.rules.live).
+        table.add_row(
+            Text("rules"), Text("old rules", style="red"), "", "", "", "", Text(rules_error)
+        )
     table.caption = (
         f"{stats.stored:,} stored in {elapsed:,.0f}s · {stats.batches:,} batches · "
         f"queue {queued:,} · Ctrl-C stops (all fetched mentions are kept)"
@@ -268,7 +277,7 @@ def _health_table(
 @pass_ctx
 def ingest_cmd(ctx: Ctx, source_names: tuple[str, ...], limit: int | None, quiet: bool) -> None:
     """Run the sources headless into the database, with live rates."""
-    config, _ = ctx.config()
+    config, config_path = ctx.config()
     try:
         sources = build_sources(config, source_names, limit=limit)
     except SourceUnavailable as exc:
@@ -276,7 +285,7 @@ def ingest_cmd(ctx: Ctx, source_names: tuple[str, ...], limit: int | None, quiet
     if not sources:
         fail("no enabled sources in the config; add one under [sources.NAME]", EXIT_USAGE)
     with ctx.store(config) as store:
-        run = ingest_mod.prepare(config, store, sources, limit=limit)
+        run = ingest_mod.prepare(config, store, sources, limit=limit, config_path=config_path)
         try:
             stats = asyncio.run(_ingest(run, sources, quiet))
         except PipelineError as exc:
@@ -333,7 +342,9 @@ async def _ingest(run: ingest_mod.IngestRun, sources: list[Source], quiet: bool)
 
     def view() -> Group:
         pipeline = run.pipeline
-        health = _health_table(pipeline.stats, sources, pipeline.queued, pipeline.store_error)
+        health = _health_table(
+            pipeline.stats, sources, pipeline.queued, pipeline.store_error, run.rules.error
+        )
         room = max(0, err.size.height - len(sources) - 10)
         return Group(health, _recent_table(pipeline.recent, room))
 
@@ -574,6 +585,11 @@ from smcc.cli_signals import COMMANDS as _SIGNAL_COMMANDS  # noqa: E402
 
 for _command in _SIGNAL_COMMANDS:
     main.add_command(_command)
+
+# `smcc rules …` lives in its own module, which uses the helpers above (hence the late import).
+from smcc.cli_rules import rules_group  # noqa: E402
+
+main.add_command(rules_group)
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m smcc`

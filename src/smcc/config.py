@@ -13,6 +13,7 @@ import re
 import stat
 import tomllib
 import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
@@ -100,6 +101,16 @@ class Brand(_Cfg):
         return [self.name, *self.keywords, *self.hashtags, *("@" + h for h in self.handles)]
 
 
+def _check_timezone(tz: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone '{tz}'; use an IANA name like 'Asia/Jakarta'"
+        ) from None
+    return tz
+
+
 class Operator(_Cfg):
     name: str = Field(default="operator", min_length=1)
     """Shown in audit events and used for the {operator} placeholder of canned replies."""
@@ -111,13 +122,22 @@ class Operator(_Cfg):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, tz: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(tz)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone '{tz}'; use an IANA name like 'Asia/Jakarta'"
-            ) from None
-        return tz
+        return _check_timezone(tz)
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+
+
+def _check_hours(hours: str | None) -> str | None:
+    if hours is not None:
+        if not _HOURS.match(hours):
+            raise ValueError(f"'{hours}' is not a time window; write e.g. '08:00-20:00'")
+        start, end = hours.split("-")
+        if start == end or (start == "00:00" and end == "24:00"):
+            raise ValueError(f"'{hours}' is empty or the whole day; leave it out for all day")
+    return hours
 
 
 class SlaPolicy(_Cfg):
@@ -126,15 +146,40 @@ class SlaPolicy(_Cfg):
     tier1: Duration | None = timedelta(minutes=15)
     tier2: Duration | None = timedelta(hours=4)
     tier3: Duration | None = None
+    warning: float = Field(default=0.8, gt=0, lt=1)
+    """Share of the time to respond after which an item is flagged (0.8: at 80 %)."""
 
     def for_tier(self, tier: Tier) -> timedelta | None:
         value: timedelta | None = getattr(self, f"tier{tier}")
         return value
 
 
+class BusinessHours(_Cfg):
+    """When a department works; its SLA clocks only run inside these hours."""
+
+    timezone: str
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
+    hours: str = "09:00-17:00"
+    """'HH:MM-HH:MM' local time; a window that ends before it starts crosses midnight (a night
+    shift '22:00-06:00' that starts on each of `days`)."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, tz: str) -> str:
+        return _check_timezone(tz)
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, hours: str) -> str:
+        _check_hours(hours)
+        return hours
+
+
 class Department(_Cfg):
     label: str = ""
     sla: SlaPolicy = Field(default_factory=SlaPolicy)
+    business_hours: BusinessHours | None = None
+    """Without business hours the SLA clock runs around the clock."""
 
 
 class DefaultTriage(_Cfg):
@@ -232,36 +277,61 @@ SourceConfig = Annotated[
 ]
 
 # ---------------------------------------------------------------------------------------------
-# Rules (schema only; the engine has its own module)
+# Rules (schema only; the engine is smcc.rules)
 
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+
+def _condition_item(value: object) -> object:
+    # In `any`, `all` and `none` a string is a word or phrase the text must contain.
+    if isinstance(value, str):
+        return {"keywords": [value]}
+    if not isinstance(value, dict | When):
+        raise ValueError("expected a word or phrase (a string) or a table of conditions")
+    return value
+
+
+ConditionItem = Annotated["When", BeforeValidator(_condition_item)]
 
 
 class When(_Cfg):
-    """Conditions of a rule; all given conditions must hold."""
+    """Conditions of a rule: every condition given here must hold (an implicit `all`).
 
-    any: list[str] = Field(default_factory=list)
-    """At least one of these words or phrases."""
-    all: list[str] = Field(default_factory=list)
-    none: list[str] = Field(default_factory=list)
+    `any`, `all` and `none` hold a list whose items are words/phrases (strings) or tables of
+    conditions, so groups nest: `any = ["outage", { followers_min = 50000, verified = true }]`.
+    """
+
+    keywords: list[str] = Field(default_factory=list)
+    """At least one of these words or phrases (word boundaries; any case, accents, width)."""
+    any: list[ConditionItem] = Field(default_factory=list)
+    """At least one item holds."""
+    all: list[ConditionItem] = Field(default_factory=list)
+    """Every item holds."""
+    none: list[ConditionItem] = Field(default_factory=list)
+    """No item holds."""
+    not_: When | None = Field(default=None, alias="not")
+    """This table of conditions does not hold."""
     regex: list[str] = Field(default_factory=list)
+    """At least one regular expression matches the text (Python syntax, case-insensitive)."""
     hashtags: list[str] = Field(default_factory=list)
     handles: list[str] = Field(default_factory=list)
+    """The text mentions at least one of these @handles."""
     sources: list[str] = Field(default_factory=list)
     languages: list[LangCode] = Field(default_factory=list)
     brands: list[str] = Field(default_factory=list)
     competitor: bool | None = None
+    """The text names a configured competitor (or does not, with false)."""
     sentiment_below: float | None = Field(default=None, ge=-1, le=1)
     sentiment_above: float | None = Field(default=None, ge=-1, le=1)
     is_question: bool | None = None
     followers_min: int | None = Field(default=None, ge=0)
+    followers_max: int | None = Field(default=None, ge=0)
     verified: bool | None = None
+    influence_min: float | None = Field(default=None, ge=0, le=1)
     hours: str | None = None
-    """Local time window 'HH:MM-HH:MM' in the operator's time zone."""
+    """Local time window 'HH:MM-HH:MM' (may cross midnight) in the operator's time zone."""
     weekdays: list[Weekday] = Field(default_factory=list)
     alert: str | None = None
-    """Holds while an alert of this kind is active on the mention's brand."""
+    """Holds while an alert of this kind (e.g. 'volume_spike', or 'any') is active on the
+    mention's brand."""
 
     @field_validator("regex")
     @classmethod
@@ -273,23 +343,40 @@ class When(_Cfg):
                 raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
         return patterns
 
+    @field_validator("keywords", "hashtags", "handles")
+    @classmethod
+    def _no_blank(cls, terms: list[str]) -> list[str]:
+        for term in terms:
+            if not term.strip(" #@"):
+                raise ValueError("an empty word or phrase matches nothing")
+        return terms
+
     @field_validator("hours")
     @classmethod
     def _hours(cls, hours: str | None) -> str | None:
-        if hours is not None and not _HOURS.match(hours):
-            raise ValueError(f"'{hours}' is not a time window; write e.g. '08:00-20:00'")
-        return hours
+        return _check_hours(hours)
+
+    @field_validator("alert")
+    @classmethod
+    def _alert(cls, kind: str | None) -> str | None:
+        known = ("any", "volume_spike", "sentiment_drop", "sla_breach", "source_failing", "rule")
+        if kind is not None and kind not in known:
+            raise ValueError(f"unknown alert kind '{kind}'; use one of {', '.join(known)}")
+        return kind
 
 
 class Then(_Cfg):
     tier: Tier | None = None
     department: str | None = None
     sla: Duration | None = None
+    """Overrides the department's time to respond for this rule's mentions."""
     tags: list[str] = Field(default_factory=list)
     score: float = 0.0
+    """Added to the mention's priority score (sorts items within a tier)."""
     reply: str | None = None
     """Name of the canned reply to suggest."""
     notify: bool = False
+    """Ring the console's bell and raise the item for the operators on duty."""
 
 
 class Rule(_Cfg):
@@ -297,7 +384,8 @@ class Rule(_Cfg):
     when: When = Field(default_factory=When)
     then: Then
     continue_: bool = Field(default=False, alias="continue")
-    """Keep evaluating later rules after this one matched (they may add tags and score)."""
+    """Keep evaluating later rules after this one matched: they may add tags and score, and
+    set what this rule left unset (tier, department, SLA, reply)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -571,6 +659,7 @@ def cross_check(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
         found.append(
             (("default", "department"), f"unknown department (known: {known})"),
         )
+    brand_names = {b.name for b in (*config.brands, *config.competitors)}
     for i, rule in enumerate(config.rules):
         if rule.then.department is not None and rule.then.department not in departments:
             found.append(
@@ -578,9 +667,13 @@ def cross_check(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
             )
         if rule.then.reply is not None and rule.then.reply not in config.canned:
             found.append((("rules", i, "then", "reply"), "no canned reply of that name"))
-        for j, source in enumerate(rule.when.sources):
-            if source not in config.sources:
-                found.append((("rules", i, "when", "sources", j), f"no source named '{source}'"))
+        for loc, when in walk_when(rule.when, ("rules", i, "when")):
+            for j, source in enumerate(when.sources):
+                if source not in config.sources:
+                    found.append(((*loc, "sources", j), f"no source named '{source}'"))
+            for j, brand in enumerate(when.brands):
+                if brand not in brand_names:
+                    found.append(((*loc, "brands", j), f"no brand or competitor named '{brand}'"))
     names = [r.name for r in config.rules]
     for i, name in enumerate(names):
         if name in names[:i]:
@@ -597,6 +690,18 @@ def cross_check(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
                 )
             keys.setdefault(reply.key, name)
     return found
+
+
+def walk_when(
+    when: When, loc: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], When]]:
+    """`when` and every condition table nested in it, each with its location in the file."""
+    yield loc, when
+    for group in ("any", "all", "none"):
+        for j, item in enumerate(getattr(when, group)):
+            yield from walk_when(item, (*loc, group, j))
+    if when.not_ is not None:
+        yield from walk_when(when.not_, (*loc, "not"))
 
 
 def _resolve_paths(config: Config, base_dir: Path) -> None:

@@ -9,21 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from smcc.alerting import AlertWatcher
 from smcc.analysis.analyzer import MentionAnalyzer
 from smcc.analysis.terms import TermExtractor
 from smcc.config import Config
-from smcc.pipeline import DefaultTriager, Pipeline, PipelineStats
+from smcc.pipeline import Pipeline, PipelineStats
+from smcc.rules.engine import AlertBoard, RuleEngine
+from smcc.rules.live import LiveRules
 from smcc.sources import Source
 from smcc.store import LeaseInfo, Store, process_identity
 
 LEASE = "ingest"
 LEASE_TTL = timedelta(seconds=10)
 RENEW_EVERY = 3.0
+RULES_EVERY = 1.0
+"""Seconds between looks at config.toml (hot reload) and at the active alerts."""
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,6 +41,7 @@ class IngestRun:
     store: Store
     pipeline: Pipeline
     holder: str
+    rules: LiveRules
     watcher: AlertWatcher | None = None
     """Spike and crisis detection, run beside the pipeline while we hold the lease."""
 
@@ -41,20 +50,28 @@ class IngestRun:
 
 
 def prepare(
-    config: Config, store: Store, sources: Sequence[Source], *, limit: int | None = None
+    config: Config,
+    store: Store,
+    sources: Sequence[Source],
+    *,
+    limit: int | None = None,
+    config_path: Path | None = None,
 ) -> IngestRun:
+    """Set up an ingest; with `config_path` the rules follow edits of that file (hot reload)."""
     watcher = AlertWatcher(store, config)
+    alerts = AlertBoard(store.active_alerts())
+    rules = LiveRules(RuleEngine(config, alerts), config_path, on_event=store.add_event)
     pipeline = Pipeline(
         store,
         sources,
         config.pipeline,
         analyzer=MentionAnalyzer(config.analysis.languages, config.brands, config.competitors),
-        triager=DefaultTriager(config),
+        triager=rules,
         terms=TermExtractor(config.brands, config.competitors),
         limit=limit,
         on_batch=watcher.notify,
     )
-    return IngestRun(store, pipeline, process_identity(), watcher)
+    return IngestRun(store, pipeline, process_identity(), rules, watcher)
 
 
 async def run(
@@ -71,15 +88,17 @@ async def run(
         if stop_requested.is_set():
             return ingest.pipeline.stats
     renewer = asyncio.create_task(_renew(ingest), name="lease")
+    upkeep = asyncio.create_task(_rules_upkeep(ingest), name="rules")
     watcher = ingest.watcher
     if watcher is not None:
         watcher.start()
     try:
         return await ingest.pipeline.run()
     finally:
-        renewer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await renewer
+        for task in (renewer, upkeep):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if watcher is not None:
             await asyncio.to_thread(watcher.stop)  # after a last look at what was stored
         await asyncio.to_thread(store.release_lease, LEASE, holder)
@@ -92,3 +111,15 @@ async def _renew(ingest: IngestRun) -> None:
             # Someone took over while we stalled: two ingesters must never run at once.
             ingest.stop()
             return
+
+
+async def _rules_upkeep(ingest: IngestRun) -> None:
+    """Keep the rules current: reload config.toml when it changes, refresh the alert state."""
+    rules, store = ingest.rules, ingest.store
+    while True:
+        await asyncio.sleep(RULES_EVERY)
+        try:
+            await asyncio.to_thread(rules.check)
+            rules.alerts.update(await asyncio.to_thread(store.active_alerts))
+        except Exception:  # never let upkeep end the ingest; the old state stays in effect
+            log.exception("rules upkeep failed")

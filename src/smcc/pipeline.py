@@ -19,8 +19,8 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from smcc.config import Config, PipelineSettings
-from smcc.models import Mention, Triage
+from smcc.config import PipelineSettings
+from smcc.models import Mention
 from smcc.sources.base import Backoff, Fetched, HealthState, Source, SourceError
 from smcc.store import BatchResult, PreparedBatch, Store, prepare_batch
 from smcc.textclean import clean_text
@@ -48,27 +48,6 @@ class Triager(Protocol):
     """Gives each mention its Triage in place."""
 
     def triage(self, batch: list[Mention]) -> None: ...
-
-
-class DefaultTriager:
-    """Placeholder triage until the rules engine lands: the configured default for every mention."""
-
-    def __init__(self, config: Config) -> None:
-        self._tier = config.default.tier
-        self._department = config.default.department
-        department = config.departments.get(self._department)
-        self._sla = department.sla.for_tier(self._tier) if department else None
-
-    def triage(self, batch: list[Mention]) -> None:
-        for mention in batch:
-            if mention.triage is None:
-                mention.triage = Triage(
-                    tier=self._tier,
-                    department=self._department,
-                    sla_due=mention.created_at + self._sla if self._sla else None,
-                    rule="default",
-                    explanation="no rule matched: configured default",
-                )
 
 
 def normalise(batch: list[Mention]) -> None:

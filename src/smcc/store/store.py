@@ -197,6 +197,17 @@ ON CONFLICT (minute, source, brand, language, tier) DO UPDATE SET
     sentiment_sum = sentiment_sum + excluded.sentiment_sum,
     sentiment_n = sentiment_n + excluded.sentiment_n
 """
+# One mention into (+1) or out of (-1) the rollup of its current tier.
+_ROLLUP_ONE = """
+INSERT INTO rollups (minute, source, brand, language, tier, count, sentiment_sum, sentiment_n)
+SELECT substr(created_at, 1, 16), source, coalesce(brand, ''), coalesce(language, ''),
+       coalesce(tier, 0), ?, ? * coalesce(sentiment, 0), ? * (sentiment IS NOT NULL)
+FROM mentions WHERE id = ?
+ON CONFLICT (minute, source, brand, language, tier) DO UPDATE SET
+    count = count + excluded.count,
+    sentiment_sum = sentiment_sum + excluded.sentiment_sum,
+    sentiment_n = sentiment_n + excluded.sentiment_n
+"""
 
 
 def _mention_params(m: Mention) -> tuple[Any, ...]:
@@ -689,6 +700,44 @@ class Store:
             duplicates=len(batch.mentions) - inserted,
             first_id=before + 1 if inserted else None,
         )
+
+    def update_triage(self, changes: Sequence[tuple[int, Triage]]) -> int:
+        """Replace the triage of stored mentions (by id), keeping the per-tier rollups in step.
+
+        For `smcc rules backtest --apply`; returns how many mentions were updated.
+        """
+        updated = 0
+        with self.transaction() as conn:
+            for mention_id, triage in changes:
+                old = conn.execute(
+                    "SELECT tier FROM mentions WHERE id = ?", (mention_id,)
+                ).fetchone()
+                if old is None:
+                    continue
+                moved = old["tier"] != triage.tier
+                if moved:
+                    conn.execute(_ROLLUP_ONE, (-1, -1, -1, mention_id))
+                conn.execute(
+                    "UPDATE mentions SET tier = ?, department = ?, sla_due = ?, tags = ?, "
+                    "rule = ?, explanation = ?, score = ? WHERE id = ?",
+                    (
+                        triage.tier,
+                        triage.department,
+                        _opt_ts(triage.sla_due),
+                        json.dumps(triage.tags, ensure_ascii=False),
+                        triage.rule,
+                        triage.explanation,
+                        triage.score,
+                        mention_id,
+                    ),
+                )
+                if moved:
+                    conn.execute(_ROLLUP_ONE, (1, 1, 1, mention_id))
+                updated += 1
+            conn.execute("DELETE FROM rollups WHERE count <= 0")
+            if updated:
+                self._bump(conn, "mentions")
+        return updated
 
     def get_mention(self, mention_id: int) -> Mention | None:
         row = self.conn.execute(_SELECT_MENTIONS + " WHERE m.id = ?", (mention_id,)).fetchone()

@@ -1,0 +1,15 @@
+"""The rules engine: triage (tier, department, SLA deadline, tags, score) with explanations."""
+
+from smcc.rules.engine import AlertBoard, Explanation, RuleEngine, RuleMatch, sla_times
+from smcc.rules.sla import SlaClock, SlaState, SlaTimes
+
+__all__ = [
+    "AlertBoard",
+    "Explanation",
+    "RuleEngine",
+    "RuleMatch",
+    "SlaClock",
+    "SlaState",
+    "SlaTimes",
+    "sla_times",
+]

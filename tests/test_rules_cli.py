@@ -1,0 +1,305 @@
+"""`smcc rules check | test | eval | backtest` through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from rules_helpers import BASE, mention
+from smcc.cli import main
+from smcc.models import Triage
+from smcc.rules import Explanation
+from smcc.store import Store
+from test_cli import isolated as _isolated  # noqa: F401 - the fixture (private dirs, empty cwd)
+
+REPO = Path(__file__).resolve().parent.parent
+ROUTING = REPO.parent / "shared" / "data" / "routing"
+
+RULES = """
+[[rules]]
+name = "outage"
+when.any = ["down", "storing", "не работает"]
+then = { tier = 1, department = "network", tags = ["outage"], reply = "sorry" }
+
+[[rules]]
+name = "question"
+when.is_question = true
+then = { tier = 2, department = "billing" }
+"""
+
+
+@pytest.fixture(autouse=True)
+def rules_config(request: pytest.FixtureRequest) -> Path:
+    """test_cli's isolated working directory, with a config.toml holding RULES."""
+    cwd: Path = request.getfixturevalue("_isolated")
+    (cwd / "config.toml").write_text(BASE + RULES, encoding="utf-8")
+    return cwd
+
+
+def run(args: Sequence[str], stdin: bytes | None = None) -> Result:
+    result = CliRunner().invoke(main, list(args), input=stdin)
+    assert "Traceback" not in result.output
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# test
+
+
+def test_rules_test_json() -> None:
+    result = run(["rules", "test", "Nusantel is down again", "--json", "--lang", "en"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["tier"] == 1
+    assert data["department"] == "network"
+    assert data["rule"] == "outage"
+    assert data["tags"] == ["outage"]
+    assert data["sla_minutes"] == 10
+    assert data["reply"] == "sorry"
+    assert data["explanation"]["matched"][0]["terms"] == ["down"]
+    assert data["mention"]["language"] == "en"
+
+
+def test_rules_test_human_output_and_options() -> None:
+    result = run(["rules", "test", "when do you open", "--question", "--followers", "5000"])
+    assert result.exit_code == 0
+    assert "tier 2, department billing, rule question" in result.stdout
+    assert "why:        question: is a question" in result.stdout
+    result = run(["rules", "test", "nothing to see"])
+    assert "no rule matched: configured default" in result.stdout
+
+
+def test_rules_test_stdin_lines_and_jsonl() -> None:
+    lines = [
+        b"storing bij Nusantel",
+        b"",
+        json.dumps({"text": "не работает", "followers": 9, "id": 7}).encode(),
+        b"\xff\xfe not utf-8",
+        b'{"text": 3}',
+        b'{"text": "down", "followers": "many"}',
+        b'{"text": "down", "sentiment": 5}',
+        b"{not json",
+        b"   ",
+        b"is it open?\r",
+        b"x" * 2_000_000 + b" down",
+    ]
+    result = run(["rules", "test"], stdin=b"\n".join(lines) + b"\n")
+    assert result.exit_code == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == len(lines)
+    assert [o["line"] for o in out] == list(range(1, len(lines) + 1))
+    assert out[0]["rule"] == "outage"
+    assert out[1]["error"] == "empty text"
+    assert out[2]["rule"] == "outage"
+    assert out[2]["input"] == {"followers": 9, "id": 7}
+    assert out[3]["error"].startswith("not UTF-8")
+    assert out[4]["error"] == "a JSON line needs a string field 'text'"
+    assert out[5]["error"] == "field 'followers' must be int"
+    assert out[6]["error"] == "field 'sentiment' must be between -1 and 1"
+    assert out[7]["error"].startswith("not JSON")
+    assert out[8]["error"] == "empty text"
+    assert out[9]["rule"] == "question"
+    # A huge line is triaged on its first 20,000 characters (the "down" at its end is cut off).
+    assert out[10]["truncated"] is True
+    assert out[10]["rule"] == "default"
+    for o in out:
+        if "error" not in o:
+            assert {"tier", "department", "rule", "tags", "sla_minutes", "explanation"} <= set(o)
+
+
+def test_rules_test_bad_config_is_one_line_per_problem(rules_config: Path) -> None:
+    (rules_config / "config.toml").write_text(BASE + RULES.replace("tier = 1", "tier = 9"))
+    result = run(["rules", "test", "down"])
+    assert result.exit_code == 2
+    assert "config.toml:" in result.stderr
+    assert "rules[0].then.tier" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# check
+
+SHADOWED = """
+[[rules]]
+name = "words"
+when.any = ["down", "outage"]
+then = { tier = 1, department = "network" }
+
+[[rules]]
+name = "narrower"
+when.any = ["outage"]
+when.languages = ["en"]
+then = { tier = 2 }
+
+[[rules]]
+name = "tagger"
+when.followers_min = 1000
+then = { tags = ["big"] }
+continue = true
+
+[[rules]]
+name = "big"
+when.followers_min = 5000
+then = { tier = 1 }
+
+[[rules]]
+name = "impossible"
+when.sentiment_above = 0.5
+when.all = [{ sentiment_below = 0.2 }]
+then = { tier = 3 }
+
+[[rules]]
+name = "everything"
+then = { tier = 3 }
+
+[[rules]]
+name = "after_everything"
+when.any = ["anything"]
+then = { tier = 2 }
+"""
+
+
+def test_rules_check_reports_unreachable_rules_and_unused_departments(rules_config: Path) -> None:
+    (rules_config / "config.toml").write_text(BASE + SHADOWED, encoding="utf-8")
+    result = run(["rules", "check"])
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert any(
+        "rules[1]: unreachable: every mention rule 'narrower' matches is matched first by rule "
+        "'words' (rules[0])" in line
+        for line in lines
+    ), lines
+    assert not any("rules[3]" in line for line in lines)  # 'tagger' continues: no shadow
+    assert any("rules[4]: unreachable: 'sentiment' cannot be above 0.5" in line for line in lines)
+    assert any("rules[6]: unreachable" in line and "'everything'" in line for line in lines)
+    assert all(line.startswith("config.toml:") for line in lines), lines
+    assert "unused department 'billing'" in result.stdout
+    assert "3 unreachable" in result.stdout
+
+
+def test_rules_check_clean_and_invalid(rules_config: Path) -> None:
+    result = run(["rules", "check"])
+    assert result.exit_code == 0
+    assert "every rule can match" in result.stdout
+    (rules_config / "config.toml").write_text(BASE + "[[rules]]\nname = 'x'\n")
+    result = run(["rules", "check"])
+    assert result.exit_code == 2
+    assert "rules[0].then: required key is missing" in result.stderr
+
+
+def test_repository_configs_have_no_unreachable_rules() -> None:
+    for path in (REPO / "config.toml", REPO / "examples" / "bank.toml"):
+        result = run(["rules", "check", str(path)])
+        assert result.exit_code == 0, result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# eval
+
+
+def test_rules_eval_on_a_small_folder(tmp_path: Path, rules_config: Path) -> None:
+    data = tmp_path / "routing"
+    data.mkdir()
+    (data / "banking77_departments.json").write_text(
+        json.dumps({"intent_to_department": {"lost_or_stolen_card": "fraud", "fx": "fees"}})
+    )
+    rows = ["text,category"] + [f"my card was stolen {i},lost_or_stolen_card" for i in range(40)]
+    rows += [f"what is the exchange rate {i},fx" for i in range(40)]
+    (data / "banking77_train.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    rules = """
+[departments.fraud]
+[departments.fees]
+[[rules]]
+name = "stolen"
+when.any = ["stolen"]
+then = { tier = 1, department = "fraud" }
+"""
+    (rules_config / "config.toml").write_text(BASE + rules, encoding="utf-8")
+    result = run(["rules", "eval", "--data", str(data), "--split", "all", "--json"])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["accuracy"]["all"] == 0.5
+    assert report["queries"]["heldout"] + report["queries"]["dev"] == 80
+    assert report["confusion"] == {"fees->social": 40, "fraud->fraud": 40}
+    assert report["fraud_tier1"] == 1.0
+    human = run(["rules", "eval", "--data", str(data), "--split", "all"])
+    assert "department accuracy, all: 0.500 (40 of 80)" in human.stdout
+    missing = run(["rules", "eval", "--data", str(tmp_path / "nope")])
+    assert missing.exit_code == 1
+    assert "banking77_departments.json: not found" in missing.stderr
+
+
+@pytest.mark.skipif(not ROUTING.is_dir(), reason="../shared/data/routing is not here")
+def test_bank_example_routes_held_out_queries() -> None:
+    result = run(
+        [
+            "rules",
+            "eval",
+            "--config",
+            str(REPO / "examples/bank.toml"),
+            "--data",
+            str(ROUTING),
+            "--json",
+        ]
+    )
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["accuracy"]["heldout"] >= 0.85
+    assert report["fraud_tier1"] >= 0.85  # every query routed to fraud is tier 1
+    assert report["queries"]["heldout"] > 1500
+
+
+# ---------------------------------------------------------------------------------------------
+# backtest
+
+
+def test_rules_backtest_dry_run_then_apply(rules_config: Path) -> None:
+    db = rules_config / "smcc.db"
+    old = Triage(tier=3, department="social", rule="default", explanation="old")
+    with Store.open(db) as store:
+        stored = [
+            mention("down again", external_id="1", at=datetime(2026, 11, 20, tzinfo=UTC)),
+            mention("all fine", external_id="2", at=datetime(2026, 11, 22, tzinfo=UTC)),
+            mention("down here too", external_id="3", at=datetime(2026, 11, 22, tzinfo=UTC)),
+        ]
+        for m in stored:
+            m.triage = old
+        store.insert_batch(stored)
+    dry = run(["rules", "backtest", "--db", str(db)])
+    assert dry.exit_code == 0, dry.stderr
+    assert "3 mentions checked; 3 would change" in dry.stdout
+    assert "tier 1" in dry.stdout
+    with Store.open(db) as store:
+        assert {m.triage.tier for m in store.iter_mentions() if m.triage} == {3}
+    applied = run(["rules", "backtest", "--db", str(db), "--since", "2026-11-21", "--apply"])
+    assert "2 mentions checked; 2 re-triaged" in applied.stdout
+    with Store.open(db) as store:
+        by_text = {m.text: m.triage for m in store.iter_mentions()}
+        rollup_tiers: Counter[int] = Counter()
+        for row in store.rollups(datetime(2026, 1, 1, tzinfo=UTC)):
+            rollup_tiers[row["tier"]] += row["count"]
+        events = [e.action for e in store.events()]
+    assert by_text["down again"] is not None
+    assert by_text["down again"].tier == 3
+    assert by_text["down here too"] is not None
+    assert by_text["down here too"].tier == 1
+    assert Explanation.from_json(by_text["down here too"].explanation).terms == ["down"]
+    assert by_text["all fine"] is not None
+    assert by_text["all fine"].rule == "default"
+    assert rollup_tiers == {1: 1, 3: 2}
+    assert events == ["rules_backtest_applied"]
+    again = run(["rules", "backtest", "--db", str(db), "--since", "2026-11-21"])
+    assert "2 mentions checked; 0 would change" in again.stdout
+
+
+def test_rules_backtest_without_database(rules_config: Path) -> None:
+    result = run(["rules", "backtest", "--db", str(rules_config / "missing.db")])
+    assert result.exit_code == 1
+    assert "no such database" in result.stderr

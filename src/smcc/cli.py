@@ -346,7 +346,7 @@ async def _ingest(run: ingest_mod.IngestRun, sources: list[Source], quiet: bool)
 # the console and its single-pane views (smcc.tui is imported only here: the rest of the CLI runs
 # without Textual)
 
-VIEWS = ("queue", "feed", "detail", "alerts")
+VIEWS = ("queue", "feed", "detail", "meters", "alerts")
 
 
 def _need_terminal() -> None:
@@ -379,7 +379,7 @@ def open_console(ctx: Ctx) -> None:
 @common
 @pass_ctx
 def view_cmd(ctx: Ctx, name: str, tier: int | None, department: tuple[str, ...]) -> None:
-    """One pane full-screen (for tmux walls): queue, feed, detail or alerts.
+    """One pane full-screen (for tmux walls): queue, feed, detail, meters or alerts.
 
     A view reads and acts on the store and never ingests; `detail` follows the mention you
     select in a `queue` view in another terminal.

@@ -80,3 +80,14 @@ class ActionResult:
     status: Status | None = None
     claimed_by: str | None = None
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RollupMinute:
+    """One minute of one series (a brand or a source), summed over the rest of the rollup key."""
+
+    key: str
+    minute: datetime
+    count: int
+    sentiment_sum: float
+    sentiment_n: int

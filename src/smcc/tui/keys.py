@@ -46,6 +46,14 @@ WORKFLOW_KEYS: tuple[Key, ...] = (
 LAYOUT_KEYS: tuple[Key, ...] = (
     Key("toggle_feed", "f", "toggle_pane('feed')", "Feed", "Show or hide the live feed", False),
     Key("toggle_detail", "v", "toggle_pane('detail')", "Detail", "Show or hide the detail", False),
+    Key(
+        "toggle_meters",
+        "g",
+        "toggle_pane('meters')",
+        "Meters",
+        "Show or hide the sentiment meters",
+        False,
+    ),
 )
 
 

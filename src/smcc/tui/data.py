@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
@@ -33,6 +33,8 @@ class QueuePage:
     tier: int
     counts: dict[int, int]
     items: list[QueueItem]
+    search: str | None = None
+    """The full-text search these items answer (then `tier` is 0), or None for a tier queue."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ class ConsoleData:
     ) -> QueuePage:
         """Full-text search results as a queue page (tier 0: not one of the three queues)."""
         items = self._call(self._store.search_items, query, where, limit=limit)
-        return QueuePage(0, {0: len(items)}, items)
+        return QueuePage(0, {0: len(items)}, items, search=query)
 
     def filter_values(self, column: str) -> list[str]:
         """What a queue can be filtered by in `column`: departments from the config, statuses
@@ -195,6 +197,37 @@ class ConsoleData:
             return None
         window = policy.sla.for_tier(tier)  # type: ignore[arg-type]
         return created_at + window if window is not None else None
+
+
+FILTER_FIELDS = {
+    "department": "departments",
+    "brand": "brands",
+    "source": "sources",
+    "language": "languages",
+    "status": "statuses",
+}
+"""What a queue can be filtered by, and the MentionFilter field that holds it."""
+
+
+def with_filter(
+    where: MentionFilter | None, column: str, value: str | None
+) -> MentionFilter | None:
+    """`where` with `column` restricted to `value` (None: any value); None when nothing is left."""
+    changed = replace(where or MentionFilter())
+    setattr(changed, FILTER_FIELDS[column], (value,) if value else ())
+    return None if changed == MentionFilter() else changed
+
+
+def filter_summary(where: MentionFilter | None) -> list[tuple[str, str]]:
+    """The active filters as (column, values) pairs, for the queue's header."""
+    if where is None:
+        return []
+    out = []
+    for column, field_name in FILTER_FIELDS.items():
+        values = getattr(where, field_name)
+        if values:
+            out.append((column, ",".join(str(v) for v in values)))
+    return out
 
 
 def queue_filter(

@@ -63,12 +63,26 @@ LAYOUT_KEYS: tuple[Key, ...] = (
     ),
 )
 
+RESIZE_KEYS: tuple[Key, ...] = (
+    Key(
+        "grow_left", "greater_than_sign", "resize_left(5)", "Wider", "Widen the queue column", False
+    ),
+    Key(
+        "shrink_left",
+        "less_than_sign",
+        "resize_left(-5)",
+        "Narrower",
+        "Narrow the queue column",
+        False,
+    ),
+)
+
 
 def bindings(keys: Iterable[Key]) -> list[BindingType]:
     return [Binding(k.key, k.action, k.description, show=k.show, id=k.id) for k in keys]
 
 
-ALL_KEYS: tuple[Key, ...] = (*APP_KEYS, *WORKFLOW_KEYS, *FIND_KEYS, *LAYOUT_KEYS)
+ALL_KEYS: tuple[Key, ...] = (*APP_KEYS, *WORKFLOW_KEYS, *FIND_KEYS, *LAYOUT_KEYS, *RESIZE_KEYS)
 
 
 def check_keymap(keymap: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:

@@ -10,6 +10,7 @@ from smcc.store import MentionFilter, Store
 from smcc.tui.app import ConsoleApp
 from smcc.tui.data import ConsoleData
 from smcc.tui.ingester import BackgroundIngest
+from smcc.tui.layout import layout_path
 from smcc.tui.screens.main import MainScreen
 from smcc.tui.screens.view import ViewScreen
 
@@ -32,7 +33,7 @@ def run_console(
     data = ConsoleData(store, config)
     app = ConsoleApp(
         data,
-        lambda d: MainScreen(d, ingest, where=where),
+        lambda d: MainScreen(d, ingest, where=where, layout_file=layout_path()),
         keymap=config.operator.keys,
     )
     try:

@@ -91,3 +91,8 @@ async def _settle_meters(pilot: Pilot[None]) -> None:
 def test_meters_view(snap_compare: SnapCompare, store: Store) -> None:
     app = console_app(store, screen=lambda d: ViewScreen(d, "meters"))
     assert snap_compare(app, terminal_size=(80, 24), run_before=_settle_meters)
+
+
+def test_queue_view_wall_theme(snap_compare: SnapCompare, store: Store) -> None:
+    app = console_app(store, screen=lambda d: ViewScreen(d, "queue"), theme="wall")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_settle)

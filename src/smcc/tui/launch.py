@@ -21,6 +21,7 @@ def run_console(
     sources: Sequence[Source],
     *,
     where: MentionFilter | None = None,
+    theme: str | None = None,
 ) -> str | None:
     """Run the console until the operator quits; returns the ingester's failure, if it had one.
 
@@ -35,6 +36,7 @@ def run_console(
         data,
         lambda d: MainScreen(d, ingest, where=where, layout_file=layout_path()),
         keymap=config.operator.keys,
+        theme=theme,
     )
     try:
         app.run()
@@ -51,6 +53,7 @@ def run_view(
     *,
     tier: int | None = None,
     where: MentionFilter | None = None,
+    theme: str | None = None,
 ) -> None:
     """One pane full-screen; it reads and acts on the store and never ingests."""
     data = ConsoleData(store, config)
@@ -58,5 +61,6 @@ def run_view(
         data,
         lambda d: ViewScreen(d, view, tier=tier, where=where),
         keymap=config.operator.keys,
+        theme=theme,
     )
     app.run()

@@ -7,7 +7,8 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Digits, Static
 
 from smcc.store import MentionFilter, QueueItem
 from smcc.tui.data import ConsoleData, QueuePage, filter_summary
@@ -51,6 +52,12 @@ class QueuePane(LivePane[QueuePage]):
         self.border_title = "Queues"
 
     def compose(self) -> ComposeResult:
+        # Big digits for a wall across the room; hidden unless the screen has the wall theme.
+        with Horizontal(id="queue-counters"):
+            for tier in self.tiers:
+                with Vertical(classes=f"counter tier{tier}"):
+                    yield Static(f"Tier {tier}", classes="counter-label")
+                    yield Digits("0", id=f"digits-{tier}")
         yield Static(id="tier-tabs")
         table = QueueTable(id="queue-table", cursor_type="row", zebra_stripes=False)
         table.add_column("due", width=6, key="due")
@@ -180,6 +187,8 @@ class QueuePane(LivePane[QueuePage]):
             line.append_text(safe_line(values, "italic"))
             line.append(" ")
         self.query_one("#tier-tabs", Static).update(line)
+        for tier in self.tiers:
+            self.query_one(f"#digits-{tier}", Digits).update(f"{self.counts.get(tier, 0):,}")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()

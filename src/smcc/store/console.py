@@ -15,6 +15,11 @@ from smcc.models import Status
 OPEN_STATUSES: tuple[Status, ...] = (Status.NEW, Status.CLAIMED, Status.ESCALATED)
 """Statuses that keep a mention in a queue: someone still has to act on it."""
 
+OPEN_CONDITION = "status IN ({})".format(", ".join(f"'{s.value}'" for s in OPEN_STATUSES))
+"""The open statuses written out (constants of the code, never input): a partial index with
+the same WHERE can serve the queues only when the query names the values literally — SQLite
+cannot match bound parameters against an index's WHERE (see bench/console.py)."""
+
 TEXT_PREVIEW = 280
 """Characters of text a queue or feed row carries; the detail pane reads the whole mention."""
 

@@ -36,7 +36,7 @@ from smcc.models import (
 )
 from smcc.store.console import (
     ITEM_COLUMNS,
-    OPEN_STATUSES,
+    OPEN_CONDITION,
     ActionResult,
     QueueItem,
     RollupMinute,
@@ -783,8 +783,7 @@ class Store:
         where = where or MentionFilter()
         conditions, args = where.conditions()
         if not where.statuses:
-            conditions.append(f"status IN ({', '.join('?' * len(OPEN_STATUSES))})")
-            args.extend(s.value for s in OPEN_STATUSES)
+            conditions.append(OPEN_CONDITION)
         if claimed_by is not None:
             conditions.append("claimed_by = ?")
             args.append(claimed_by)
@@ -803,8 +802,7 @@ class Store:
         where = where or MentionFilter()
         conditions, args = where.conditions()
         if not where.statuses:
-            conditions.append(f"status IN ({', '.join('?' * len(OPEN_STATUSES))})")
-            args.extend(s.value for s in OPEN_STATUSES)
+            conditions.append(OPEN_CONDITION)
         if claimed_by is not None:
             conditions.append("claimed_by = ?")
             args.append(claimed_by)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from textual.widgets import Sparkline
 
 from console_app import console_app, until
 from console_seed import NOW, console_config, make, seeded_store
@@ -110,6 +111,8 @@ async def test_meters_view_shows_brands_and_sources_and_updates_live(tmp_path: P
         assert "-0.25" in plain[0]
         assert plain[1].startswith("Quietco")
         assert "no data" in plain[1]
+        lines = [r.query_one(Sparkline) for r in pane.query(MeterRow)]
+        assert [line.display for line in lines] == [True, False, True]  # no fake flat line
         assert plain[2].startswith("demo")
         assert "7/h" in plain[2]
 

@@ -77,12 +77,18 @@ class MeterRow(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(self._label(), classes="meter-label")
-        yield Sparkline(self._line(), classes="meter-line")
+        line = self._line()
+        # No scores in the hour: no line at all (an empty Sparkline draws a flat one).
+        yield Sparkline(line, classes="meter-line").set_styles(
+            "display: block;" if line else "display: none;"
+        )
 
     def update(self, series: Series) -> None:
         self.series = series
         self.query_one(".meter-label", Static).update(self._label())
-        self.query_one(Sparkline).data = self._line()
+        sparkline = self.query_one(Sparkline)
+        sparkline.data = line = self._line()
+        sparkline.display = bool(line)
 
 
 class MetersPane(LivePane[Meters]):

@@ -33,10 +33,12 @@ def console_app(
     store: Store,
     config: Config | None = None,
     screen: Callable[[ConsoleData], Screen[None]] = MainScreen,
+    *,
+    theme: str | None = None,
 ) -> RecordingApp:
     config = config or console_config()
     data = ConsoleData(store, config, clock=clock)
-    return RecordingApp(data, screen, keymap=config.operator.keys, poll_interval=0.05)
+    return RecordingApp(data, screen, keymap=config.operator.keys, poll_interval=0.05, theme=theme)
 
 
 async def until(pilot: Pilot[None], check: Callable[[], object], timeout: float = 5.0) -> None:

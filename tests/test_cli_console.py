@@ -46,7 +46,7 @@ def test_console_needs_a_terminal(tmp_path: Path) -> None:
 def test_view_names_are_checked(tmp_path: Path) -> None:
     result = run(tmp_path, "view", "calendar")
     assert result.exit_code == 2
-    assert "'calendar' is not one of 'queue', 'feed', 'detail', 'alerts'" in result.stderr
+    assert "'calendar' is not one of 'queue', 'feed', 'detail', 'meters', 'alerts'" in result.stderr
 
 
 def test_view_of_an_unknown_department(tmp_path: Path) -> None:

@@ -75,3 +75,24 @@ def test_detail_view(snap_compare: SnapCompare, store: Store) -> None:
     store.set_selection("ayu", mention_id(store, "t1-ok"))
     app = console_app(store, screen=lambda d: ViewScreen(d, "detail"))
     assert snap_compare(app, terminal_size=(80, 24), run_before=_settle)
+
+
+def _meters_loaded(app: RecordingApp) -> bool:
+    return len(app.screen.query(".meter-label")) >= 2
+
+
+async def _settle_meters(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    assert isinstance(app, RecordingApp)
+    await until(pilot, lambda: _meters_loaded(app))
+    await pilot.pause(0.2)
+
+
+def test_meters_view(snap_compare: SnapCompare, store: Store) -> None:
+    app = console_app(store, screen=lambda d: ViewScreen(d, "meters"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_settle_meters)
+
+
+def test_queue_view_wall_theme(snap_compare: SnapCompare, store: Store) -> None:
+    app = console_app(store, screen=lambda d: ViewScreen(d, "queue"), theme="wall")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_settle)

@@ -127,11 +127,15 @@ pass_ctx: Callable[[Callable[..., Any]], Callable[..., Any]] = click.make_pass_d
 )
 
 
+THEME_HELP = "Console theme: wall (high contrast, big counters) or a Textual theme name."
+
+
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="smcc")
+@click.option("--theme", metavar="NAME", help=THEME_HELP)
 @common
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def main(ctx: click.Context, theme: str | None) -> None:
     """smcc — a social media command center for the terminal.
 
     Without a command, smcc opens the console and ingests from the configured sources in the same
@@ -140,7 +144,7 @@ def main(ctx: click.Context) -> None:
     """
     state = ctx.ensure_object(Ctx)
     if ctx.invoked_subcommand is None:
-        open_console(state)
+        open_console(state, theme)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,7 +364,7 @@ async def _ingest(run: ingest_mod.IngestRun, sources: list[Source], quiet: bool)
 # the console and its single-pane views (smcc.tui is imported only here: the rest of the CLI runs
 # without Textual)
 
-VIEWS = ("queue", "feed", "detail", "alerts")
+VIEWS = ("queue", "feed", "detail", "meters", "alerts")
 
 
 def _need_terminal() -> None:
@@ -368,8 +372,17 @@ def _need_terminal() -> None:
         fail("the console needs a terminal; for headless ingest run `smcc ingest`", EXIT_USAGE)
 
 
-def open_console(ctx: Ctx) -> None:
+def _check_theme(theme: str | None) -> None:
+    from smcc.tui.themes import theme_problem
+
+    problem = theme_problem(theme)
+    if problem:
+        fail(problem, EXIT_USAGE)
+
+
+def open_console(ctx: Ctx, theme: str | None = None) -> None:
     """Open the console with the embedded ingester (plain `smcc`)."""
+    _check_theme(theme)
     _need_terminal()
     config, _ = ctx.config()
     if not config.enabled_sources():
@@ -381,7 +394,7 @@ def open_console(ctx: Ctx) -> None:
     from smcc.tui.launch import run_console
 
     with ctx.store(config) as store:
-        failure = run_console(config, store, sources)
+        failure = run_console(config, store, sources, theme=theme)
     if failure:
         fail(failure)
 
@@ -390,25 +403,37 @@ def open_console(ctx: Ctx) -> None:
 @click.argument("name", type=click.Choice(VIEWS))
 @click.option("--tier", type=click.IntRange(1, 3), help="queue: only this tier.")
 @click.option("--department", multiple=True, metavar="NAME", help="queue: only this department.")
+@click.option("--theme", metavar="NAME", help=THEME_HELP)
 @common
 @pass_ctx
-def view_cmd(ctx: Ctx, name: str, tier: int | None, department: tuple[str, ...]) -> None:
-    """One pane full-screen (for tmux walls): queue, feed, detail or alerts.
+def view_cmd(
+    ctx: Ctx, name: str, tier: int | None, department: tuple[str, ...], theme: str | None
+) -> None:
+    """One pane full-screen (for tmux walls): queue, feed, detail, meters or alerts.
 
     A view reads and acts on the store and never ingests; `detail` follows the mention you
     select in a `queue` view in another terminal.
     """
     config, _ = ctx.config()
-    unknown = [d for d in department if d not in config.departments]
+    unknown = unknown_departments(config, department)
     if unknown:
-        known = ", ".join(sorted(config.departments))
-        fail(f"--department {unknown[0]}: no such department in the config (known: {known})", 2)
+        fail(f"--department {unknown}", 2)
+    _check_theme(theme)
     where = MentionFilter(departments=department) if department else None
     with ctx.store(config, create=False) as store:
         _need_terminal()
         from smcc.tui.launch import run_view
 
-        run_view(config, store, name, tier=tier, where=where)
+        run_view(config, store, name, tier=tier, where=where, theme=theme)
+
+
+def unknown_departments(config: cfg.Config, departments: Iterable[str]) -> str | None:
+    """The first department not in the config, worded for an error, or None."""
+    for department in departments:
+        if department not in config.departments:
+            known = ", ".join(sorted(config.departments))
+            return f"{department}: no such department in the config (known: {known})"
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -597,3 +622,9 @@ def run() -> None:  # pragma: no cover - console entry for `python -m smcc`
 
 
 __all__ = ["main"]
+
+
+# `smcc wall` lives in its own module; imported last because it builds on the helpers above.
+from smcc.cli_wall import wall_cmd  # noqa: E402
+
+main.add_command(wall_cmd)

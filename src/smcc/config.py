@@ -400,7 +400,8 @@ class CannedReply(_Cfg):
 
 
 class WallWindow(_Cfg):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, pattern=r"^[^:.\s]+$")
+    """The tmux window's name (no spaces, ':' or '.': tmux targets use them)."""
     layout: Literal[
         "tiled", "even-horizontal", "even-vertical", "main-horizontal", "main-vertical"
     ] = "tiled"
@@ -409,9 +410,12 @@ class WallWindow(_Cfg):
 
 
 class Wall(_Cfg):
-    session: str = "smcc"
+    session: str = Field(default="smcc", min_length=1, pattern=r"^[^:.\s]+$")
+    """The tmux session `smcc wall` builds (tmux does not allow ':' or '.' in the name)."""
     ingest: bool = True
     """Run `smcc ingest` in a window of its own."""
+    theme: str = "wall"
+    """The panes' theme: `wall` (high contrast, big counters) or any Textual theme name."""
     windows: list[WallWindow] = Field(default_factory=list)
 
 

@@ -1,6 +1,6 @@
 """The store: schema, migrations, the Store API, full-text search and the change counter."""
 
-from smcc.store.console import OPEN_STATUSES, ActionResult, QueueItem
+from smcc.store.console import OPEN_STATUSES, ActionResult, QueueItem, RollupMinute
 from smcc.store.store import (
     BatchResult,
     LeaseInfo,
@@ -22,6 +22,7 @@ __all__ = [
     "MentionFilter",
     "PreparedBatch",
     "QueueItem",
+    "RollupMinute",
     "Store",
     "StoreError",
     "from_ts",

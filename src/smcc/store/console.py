@@ -15,6 +15,11 @@ from smcc.models import Status
 OPEN_STATUSES: tuple[Status, ...] = (Status.NEW, Status.CLAIMED, Status.ESCALATED)
 """Statuses that keep a mention in a queue: someone still has to act on it."""
 
+OPEN_CONDITION = "status IN ({})".format(", ".join(f"'{s.value}'" for s in OPEN_STATUSES))
+"""The open statuses written out (constants of the code, never input): a partial index with
+the same WHERE can serve the queues only when the query names the values literally — SQLite
+cannot match bound parameters against an index's WHERE (see bench/console.py)."""
+
 TEXT_PREVIEW = 280
 """Characters of text a queue or feed row carries; the detail pane reads the whole mention."""
 
@@ -80,3 +85,14 @@ class ActionResult:
     status: Status | None = None
     claimed_by: str | None = None
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RollupMinute:
+    """One minute of one series (a brand or a source), summed over the rest of the rollup key."""
+
+    key: str
+    minute: datetime
+    count: int
+    sentiment_sum: float
+    sentiment_n: int

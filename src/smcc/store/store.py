@@ -34,7 +34,13 @@ from smcc.models import (
     Triage,
     utcnow,
 )
-from smcc.store.console import ITEM_COLUMNS, OPEN_STATUSES, ActionResult, QueueItem
+from smcc.store.console import (
+    ITEM_COLUMNS,
+    OPEN_CONDITION,
+    ActionResult,
+    QueueItem,
+    RollupMinute,
+)
 from smcc.store.schema import APPLICATION_ID, LATEST, MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
@@ -1080,8 +1086,7 @@ class Store:
         where = where or MentionFilter()
         conditions, args = where.conditions()
         if not where.statuses:
-            conditions.append(f"status IN ({', '.join('?' * len(OPEN_STATUSES))})")
-            args.extend(s.value for s in OPEN_STATUSES)
+            conditions.append(OPEN_CONDITION)
         if claimed_by is not None:
             conditions.append("claimed_by = ?")
             args.append(claimed_by)
@@ -1100,8 +1105,7 @@ class Store:
         where = where or MentionFilter()
         conditions, args = where.conditions()
         if not where.statuses:
-            conditions.append(f"status IN ({', '.join('?' * len(OPEN_STATUSES))})")
-            args.extend(s.value for s in OPEN_STATUSES)
+            conditions.append(OPEN_CONDITION)
         if claimed_by is not None:
             conditions.append("claimed_by = ?")
             args.append(claimed_by)
@@ -1145,6 +1149,49 @@ class Store:
             (source, conversation_id, limit),
         ).fetchall()
         return [QueueItem.from_row(r) for r in rows]
+
+    def search_items(
+        self, query: str, where: MentionFilter | None = None, *, limit: int = 200
+    ) -> list[QueueItem]:
+        """Full-text search as a queue: mentions of any status matching every word of `query`
+        (taken literally, as in `search`) and the filter, newest first, at most `limit`."""
+        match = fts_query(query)
+        if not match:
+            return []
+        conditions, args = (where or MentionFilter()).conditions("m.")
+        clause = "".join(f" AND {c}" for c in conditions)
+        # The FTS rows come out in rowid order, so the newest matches are found first and the
+        # LIMIT stops the scan early even when a common word matches most of the table.
+        rows = self.conn.execute(
+            f"SELECT {ITEM_COLUMNS} FROM mentions WHERE id IN ("
+            "SELECT m.id FROM mentions_fts f JOIN mentions m ON m.id = f.rowid "
+            f"WHERE mentions_fts MATCH ?{clause} ORDER BY f.rowid DESC LIMIT ?"
+            ") ORDER BY id DESC",
+            [match, *args, limit],
+        ).fetchall()
+        return [QueueItem.from_row(r) for r in rows]
+
+    def rollup_series(self, since: datetime, by: str) -> list[RollupMinute]:
+        """Per-minute volume and sentiment (sum and number of scores) since `since`, per brand
+        or per source ('' is a mention without a brand); read from the rollups, not mentions."""
+        if by not in ("brand", "source"):
+            raise ValueError(f"rollup series by {by!r}: choose brand or source")
+        rows = self.conn.execute(
+            f"SELECT {by}, minute, sum(count), sum(sentiment_sum), sum(sentiment_n) FROM rollups "
+            "WHERE minute >= ? GROUP BY 1, 2 ORDER BY 1, 2",
+            (ts(since)[:16],),
+        )
+        return [
+            RollupMinute(r[0], datetime.fromisoformat(r[1]).replace(tzinfo=UTC), r[2], r[3], r[4])
+            for r in rows
+        ]
+
+    def rollup_values(self, column: str) -> list[str]:
+        """The brands, sources or languages seen (from the rollups: cheap at any size)."""
+        if column not in ("brand", "source", "language"):
+            raise ValueError(f"rollup values of {column!r}: choose brand, source or language")
+        rows = self.conn.execute(f"SELECT DISTINCT {column} FROM rollups ORDER BY 1")
+        return [r[0] for r in rows if r[0]]
 
     def _refusal(self, conn: sqlite3.Connection, mention_id: int, wanted: Status) -> ActionResult:
         row = conn.execute(

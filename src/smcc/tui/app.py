@@ -16,6 +16,7 @@ from smcc.tui.commands import ConsoleCommands
 from smcc.tui.data import ConsoleData
 from smcc.tui.keys import APP_KEYS, bindings, check_keymap
 from smcc.tui.messages import StoreChanged
+from smcc.tui.themes import WALL, WALL_THEME
 from smcc.tui.widgets.live import LivePane
 
 POLL_INTERVAL = 0.25
@@ -36,8 +37,12 @@ class ConsoleApp(App[None]):
         *,
         keymap: Mapping[str, str] | None = None,
         poll_interval: float = POLL_INTERVAL,
+        theme: str | None = None,
     ) -> None:
         super().__init__()
+        self.register_theme(WALL_THEME)
+        if theme is not None:
+            self.theme = theme  # checked by the caller (smcc.tui.themes.theme_problem)
         self.data = data
         self._first_screen = first_screen
         self._keymap = dict(keymap or {})
@@ -47,7 +52,10 @@ class ConsoleApp(App[None]):
         self._store_failing = False
 
     def get_default_screen(self) -> Screen[None]:
-        return self._first_screen(self.data)
+        screen = self._first_screen(self.data)
+        # The wall's big counters are styled by this class (see console.tcss).
+        screen.set_class(self.theme == WALL, "-wall")
+        return screen
 
     def on_mount(self) -> None:
         keymap, problems = check_keymap(self._keymap)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from smcc.config import Config
 from smcc.ingest import LEASE
 from smcc.models import Alert, Event, Mention, Status, utcnow
 from smcc.store import ActionResult, LeaseInfo, MentionFilter, QueueItem, Store
+from smcc.tui.series import HOUR, Meters, build_series, floor_minute
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -32,6 +33,8 @@ class QueuePage:
     tier: int
     counts: dict[int, int]
     items: list[QueueItem]
+    search: str | None = None
+    """The full-text search these items answer (then `tier` is 0), or None for a tier queue."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,35 @@ class ConsoleData:
                 thread=thread,
                 events=store.events(mention_id, limit=50),
             )
+
+    def meters(self) -> Meters:
+        """Sentiment and volume per brand and per source over the last hour (from the rollups)."""
+        now = self.clock()
+        since = floor_minute(now) - timedelta(minutes=HOUR - 1)
+        with self._lock:
+            by_brand = self._store.rollup_series(since, "brand")
+            by_source = self._store.rollup_series(since, "source")
+        brands = [b.name for b in self.config.brands]
+        return Meters(
+            brands=build_series(by_brand, now, names=brands),
+            sources=build_series(by_source, now),
+        )
+
+    def search(
+        self, query: str, where: MentionFilter | None = None, *, limit: int = 200
+    ) -> QueuePage:
+        """Full-text search results as a queue page (tier 0: not one of the three queues)."""
+        items = self._call(self._store.search_items, query, where, limit=limit)
+        return QueuePage(0, {0: len(items)}, items, search=query)
+
+    def filter_values(self, column: str) -> list[str]:
+        """What a queue can be filtered by in `column`: departments from the config, statuses
+        from the lifecycle, brands, sources and languages as seen in the store."""
+        if column == "department":
+            return list(self.config.departments)
+        if column == "status":
+            return [s.value for s in Status]
+        return self._call(self._store.rollup_values, column)
 
     def alerts(self) -> list[Alert]:
         return self._call(self._store.active_alerts)
@@ -165,6 +197,37 @@ class ConsoleData:
             return None
         window = policy.sla.for_tier(tier)  # type: ignore[arg-type]
         return created_at + window if window is not None else None
+
+
+FILTER_FIELDS = {
+    "department": "departments",
+    "brand": "brands",
+    "source": "sources",
+    "language": "languages",
+    "status": "statuses",
+}
+"""What a queue can be filtered by, and the MentionFilter field that holds it."""
+
+
+def with_filter(
+    where: MentionFilter | None, column: str, value: str | None
+) -> MentionFilter | None:
+    """`where` with `column` restricted to `value` (None: any value); None when nothing is left."""
+    changed = replace(where or MentionFilter())
+    setattr(changed, FILTER_FIELDS[column], (value,) if value else ())
+    return None if changed == MentionFilter() else changed
+
+
+def filter_summary(where: MentionFilter | None) -> list[tuple[str, str]]:
+    """The active filters as (column, values) pairs, for the queue's header."""
+    if where is None:
+        return []
+    out = []
+    for column, field_name in FILTER_FIELDS.items():
+        values = getattr(where, field_name)
+        if values:
+            out.append((column, ",".join(str(v) for v in values)))
+    return out
 
 
 def queue_filter(

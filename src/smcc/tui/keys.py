@@ -43,9 +43,38 @@ WORKFLOW_KEYS: tuple[Key, ...] = (
     Key("mine", "m", "toggle_mine", "Mine", "Show only mentions claimed by you", show=False),
 )
 
+FIND_KEYS: tuple[Key, ...] = (
+    Key("search", "slash", "search", "Search", "Full-text search; results become the queue", False),
+    Key("end_search", "escape", "end_search", "Back", "Leave the search results", palette=False),
+    Key("filter", "F", "filter_queue", "Filter", "Filter the queue by department, brand, …", False),
+    Key("alerts", "a", "jump_alerts", "Alerts", "Jump to the mentions of an active alert", False),
+)
+
 LAYOUT_KEYS: tuple[Key, ...] = (
     Key("toggle_feed", "f", "toggle_pane('feed')", "Feed", "Show or hide the live feed", False),
     Key("toggle_detail", "v", "toggle_pane('detail')", "Detail", "Show or hide the detail", False),
+    Key(
+        "toggle_meters",
+        "g",
+        "toggle_pane('meters')",
+        "Meters",
+        "Show or hide the sentiment meters",
+        False,
+    ),
+)
+
+RESIZE_KEYS: tuple[Key, ...] = (
+    Key(
+        "grow_left", "greater_than_sign", "resize_left(5)", "Wider", "Widen the queue column", False
+    ),
+    Key(
+        "shrink_left",
+        "less_than_sign",
+        "resize_left(-5)",
+        "Narrower",
+        "Narrow the queue column",
+        False,
+    ),
 )
 
 
@@ -53,7 +82,7 @@ def bindings(keys: Iterable[Key]) -> list[BindingType]:
     return [Binding(k.key, k.action, k.description, show=k.show, id=k.id) for k in keys]
 
 
-ALL_KEYS: tuple[Key, ...] = (*APP_KEYS, *WORKFLOW_KEYS, *LAYOUT_KEYS)
+ALL_KEYS: tuple[Key, ...] = (*APP_KEYS, *WORKFLOW_KEYS, *FIND_KEYS, *LAYOUT_KEYS, *RESIZE_KEYS)
 
 
 def check_keymap(keymap: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:

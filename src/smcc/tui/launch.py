@@ -10,6 +10,7 @@ from smcc.store import MentionFilter, Store
 from smcc.tui.app import ConsoleApp
 from smcc.tui.data import ConsoleData
 from smcc.tui.ingester import BackgroundIngest
+from smcc.tui.layout import layout_path
 from smcc.tui.screens.main import MainScreen
 from smcc.tui.screens.view import ViewScreen
 
@@ -20,6 +21,7 @@ def run_console(
     sources: Sequence[Source],
     *,
     where: MentionFilter | None = None,
+    theme: str | None = None,
 ) -> str | None:
     """Run the console until the operator quits; returns the ingester's failure, if it had one.
 
@@ -32,8 +34,9 @@ def run_console(
     data = ConsoleData(store, config)
     app = ConsoleApp(
         data,
-        lambda d: MainScreen(d, ingest, where=where),
+        lambda d: MainScreen(d, ingest, where=where, layout_file=layout_path()),
         keymap=config.operator.keys,
+        theme=theme,
     )
     try:
         app.run()
@@ -50,6 +53,7 @@ def run_view(
     *,
     tier: int | None = None,
     where: MentionFilter | None = None,
+    theme: str | None = None,
 ) -> None:
     """One pane full-screen; it reads and acts on the store and never ingests."""
     data = ConsoleData(store, config)
@@ -57,5 +61,6 @@ def run_view(
         data,
         lambda d: ViewScreen(d, view, tier=tier, where=where),
         keymap=config.operator.keys,
+        theme=theme,
     )
     app.run()

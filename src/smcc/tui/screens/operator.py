@@ -14,13 +14,13 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.binding import BindingType
-from textual.screen import Screen
 
 from smcc.store import ActionResult
 from smcc.tui.data import ConsoleData
-from smcc.tui.keys import LAYOUT_KEYS, WORKFLOW_KEYS, bindings
+from smcc.tui.keys import FIND_KEYS, LAYOUT_KEYS, WORKFLOW_KEYS, bindings
 from smcc.tui.messages import MentionSelected
 from smcc.tui.screens.choice import ChoiceScreen
+from smcc.tui.screens.finding import FindingScreen
 from smcc.tui.widgets.detail import DetailPane
 from smcc.tui.widgets.queue import QueuePane
 
@@ -34,8 +34,12 @@ _DONE = {
 }
 
 
-class OperatorScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [*bindings(WORKFLOW_KEYS), *bindings(LAYOUT_KEYS)]
+class OperatorScreen(FindingScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *bindings(WORKFLOW_KEYS),
+        *bindings(FIND_KEYS),
+        *bindings(LAYOUT_KEYS),
+    ]
 
     # The composer (canned replies, character count, send to the outbox: issue 7) hooks in here:
     # an `open_composer` action bound like the others, working on `current_mention()`.
@@ -45,10 +49,6 @@ class OperatorScreen(Screen[None]):
         self.data = data
 
     # -- what the actions work on ------------------------------------------------------------------
-
-    def queue_pane(self) -> QueuePane | None:
-        found = self.query(QueuePane)
-        return found.first() if found else None
 
     def detail_pane(self) -> DetailPane | None:
         found = self.query(DetailPane)

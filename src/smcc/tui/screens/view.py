@@ -12,9 +12,10 @@ from smcc.tui.screens.operator import OperatorScreen
 from smcc.tui.widgets.alerts import AlertsPane
 from smcc.tui.widgets.detail import DetailPane
 from smcc.tui.widgets.feed import FeedPane
+from smcc.tui.widgets.meters import MetersPane
 from smcc.tui.widgets.queue import QueuePane
 
-VIEWS = ("queue", "feed", "detail", "alerts")
+VIEWS = ("queue", "feed", "detail", "meters", "alerts")
 
 
 class ViewScreen(OperatorScreen):
@@ -42,6 +43,8 @@ class ViewScreen(OperatorScreen):
         if self.view == "detail":
             # Follows what this operator selects in a `queue` view in another process.
             return DetailPane(self.data, follow_store=True)
+        if self.view == "meters":
+            return MetersPane(self.data)
         return AlertsPane(self.data, always=True)
 
     def compose(self) -> ComposeResult:

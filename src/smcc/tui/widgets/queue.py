@@ -7,15 +7,16 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Digits, Static
 
 from smcc.store import MentionFilter, QueueItem
-from smcc.tui.data import ConsoleData, QueuePage
+from smcc.tui.data import ConsoleData, QueuePage, filter_summary
 from smcc.tui.format import SLA_STYLE, SlaState, countdown, safe_line, sla_state
 from smcc.tui.messages import MentionSelected
 from smcc.tui.widgets.live import LivePane
 
-_STATUS_MARK = {"new": " ", "claimed": "●", "escalated": "▲"}
+_STATUS_MARK = {"new": " ", "claimed": "●", "escalated": "▲", "replied": "✓", "dismissed": "×"}
 
 
 class QueueTable(DataTable[Text]):
@@ -42,6 +43,8 @@ class QueuePane(LivePane[QueuePage]):
         self.tier = tier if tier in tiers else tiers[0]
         self.where = where
         self.mine = mine
+        self.search: str | None = None
+        """While set, the pane shows the full-text search results instead of a tier."""
         self.items: list[QueueItem] = []
         self.counts: dict[int, int] = {}
         self._chosen = False
@@ -49,6 +52,12 @@ class QueuePane(LivePane[QueuePage]):
         self.border_title = "Queues"
 
     def compose(self) -> ComposeResult:
+        # Big digits for a wall across the room; hidden unless the screen has the wall theme.
+        with Horizontal(id="queue-counters"):
+            for tier in self.tiers:
+                with Vertical(classes=f"counter tier{tier}"):
+                    yield Static(f"Tier {tier}", classes="counter-label")
+                    yield Digits("0", id=f"digits-{tier}")
         yield Static(id="tier-tabs")
         table = QueueTable(id="queue-table", cursor_type="row", zebra_stripes=False)
         table.add_column("due", width=6, key="due")
@@ -80,19 +89,38 @@ class QueuePane(LivePane[QueuePage]):
 
     def show_tier(self, tier: int, *, chosen: bool = True) -> None:
         self._chosen = self._chosen or chosen
-        if tier in self.tiers and tier != self.tier:
+        if tier in self.tiers and (tier != self.tier or self.search is not None):
             self.tier = tier
-            self.items = []
-            self.table.clear()
-            self.reload()
+            self.search = None
+            self._restart()
+
+    def show_search(self, query: str | None) -> None:
+        """Show the results of a full-text search (None or blank: back to the tier queue)."""
+        query = query.strip() if query else None
+        if query != self.search:
+            self.search = query or None
+            self._restart()
+
+    def set_where(self, where: MentionFilter | None) -> None:
+        if where != self.where:
+            self.where = where
+            self._restart()
+
+    def _restart(self) -> None:
+        self.items = []
+        self.table.clear()
+        self._show_tabs()
+        self.reload()
 
     def load(self) -> QueuePage:
+        if self.search is not None:
+            return self.data.search(self.search, self.where, limit=self.PAGE)
         return self.data.queue(self.tier, self.where, mine=self.mine, limit=self.PAGE)
 
     def show(self, result: QueuePage) -> None:
-        if result.tier != self.tier:
-            return  # the operator switched tiers while this page was read
-        if not self._chosen and not result.items:
+        if result.search != self.search or (result.search is None and result.tier != self.tier):
+            return  # the operator switched tiers or searches while this page was read
+        if self.search is None and not self._chosen and not result.items:
             # Until the operator picks a tier, show the most urgent tier that has work rather
             # than an empty tier 1.
             busy = [t for t in self.tiers if result.counts.get(t)]
@@ -102,7 +130,8 @@ class QueuePane(LivePane[QueuePage]):
         table = self.table
         keep, row = self.current_id, table.cursor_row
         self.items = result.items
-        self.counts = result.counts
+        if result.search is None:
+            self.counts = result.counts
         table.clear()
         now = self.data.clock()
         for item in result.items:
@@ -137,16 +166,29 @@ class QueuePane(LivePane[QueuePage]):
 
     def _show_tabs(self) -> None:
         line = Text(no_wrap=True, overflow="ellipsis")
-        for tier in self.tiers:
+        if self.search is not None:
+            line.append(" search ", style="reverse bold")
+            line.append(" ")
+            line.append_text(safe_line(self.search, "bold"))
+            found = len(self.items)
+            more = "+" if found >= self.PAGE else ""
+            line.append(f" · {found:,}{more} found · esc: back ", style="dim")
+        for tier in () if self.search is not None else self.tiers:
             label = f" T{tier} {self.counts.get(tier, 0):,} "
             style = "reverse bold" if tier == self.tier else ""
             if tier == 1 and self.counts.get(1):
                 style += " red"
             line.append(label, style=style.strip())
             line.append(" ")
-        if self.mine:
-            line.append("mine", style="italic")
+        if self.mine and self.search is None:
+            line.append("mine ", style="italic")
+        for column, values in filter_summary(self.where):
+            line.append(f"{column}=", style="dim")
+            line.append_text(safe_line(values, "italic"))
+            line.append(" ")
         self.query_one("#tier-tabs", Static).update(line)
+        for tier in self.tiers:
+            self.query_one(f"#digits-{tier}", Digits).update(f"{self.counts.get(tier, 0):,}")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()

@@ -1,0 +1,39 @@
+"""The search box: one line of words to find (full-text, taken literally)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label
+
+
+class SearchScreen(ModalScreen[str | None]):
+    """Dismisses with the words typed (Enter), or None (Escape)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="cancel_search")
+    ]
+
+    def __init__(self, current: str | None = None) -> None:
+        super().__init__()
+        self.current = current or ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="search-box"):
+            yield Label(Text("Search mentions (every word must match; Enter finds)", style="bold"))
+            yield Input(self.current, placeholder="words, @handle …", id="search-input")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

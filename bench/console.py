@@ -39,15 +39,6 @@ from smcc.sources.demo import DemoCatalog, demo_mentions
 from smcc.store import MentionFilter, Store
 from smcc.store.schema import LATEST
 
-RECOMMENDED_INDEX = (
-    "CREATE INDEX IF NOT EXISTS mentions_open ON mentions "
-    "(tier, sla_due IS NULL, sla_due, score DESC, id) "
-    "WHERE status IN ('new', 'claimed', 'escalated')"
-)
-"""The partial index the queues need at this size (not in the schema yet: proposed for the next
-migration). Matches Store.queue's ORDER BY and its literal open-status condition, so a queue page
-is read in index order and stops after one page instead of sorting every open mention of a tier."""
-
 SEED = 11
 CHUNK = 20_000
 SIZE = (200, 60)
@@ -157,7 +148,7 @@ def check_plans(path: Path) -> list[str]:
                 if name.startswith("queue tier") and "USE TEMP B-TREE FOR ORDER BY" in plan:
                     problems.append(
                         f"{name}: sorts every open mention of the tier for one page "
-                        "(run with --with-index to see the proposed index)"
+                        "(the mentions_open index of schema v4 should prevent this)"
                     )
             if ms > 100:
                 problems.append(f"{name}: {ms:.0f} ms")
@@ -259,11 +250,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--inserts", type=int, default=50)
     parser.add_argument("--rebuild", action="store_true", help="build the database again")
-    parser.add_argument(
-        "--with-index",
-        action="store_true",
-        help="measure with the proposed partial index (created for the run, dropped after)",
-    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--watch", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -271,18 +257,7 @@ def main() -> None:
         asyncio.run(_child(args.child, args.watch))
         return
 
-    path = build(args.count, args.rebuild)
-    with Store.open(path, create=False) as store:
-        store.conn.execute("DROP INDEX IF EXISTS mentions_open")  # left by an interrupted run
-        if args.with_index:
-            started = time.perf_counter()
-            store.conn.execute(RECOMMENDED_INDEX)
-            print(f"with the proposed index ({time.perf_counter() - started:.1f} s to create)")
-    try:
-        measure(path, args)
-    finally:
-        with Store.open(path, create=False) as store:
-            store.conn.execute("DROP INDEX IF EXISTS mentions_open")
+    measure(build(args.count, args.rebuild), args)
 
 
 def measure(path: Path, args: argparse.Namespace) -> None:

@@ -143,9 +143,9 @@ async def test_jump_to_alerts_filters_the_queue_to_the_alerts_brand(store: Store
             Alert(
                 kind=AlertKind.VOLUME_SPIKE,
                 brand="Nusantel",
-                severity="critical",
-                message="4x the usual volume",
-                started_at=NOW,
+                severity=9,
+                description="4x the usual volume",
+                since=NOW,
             )
         )
         await pilot.press("a")

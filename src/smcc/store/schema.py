@@ -212,10 +212,21 @@ _V3 = (
     ) WITHOUT ROWID""",
 )
 
+_V4: tuple[str, ...] = (
+    # The queues read one page of open mentions of a tier in SLA order. With (tier, status,
+    # sla_due) SQLite sorted every open mention of the tier for each page (88 ms at 1M mentions,
+    # bench/console.py); this partial index is in the queues' ORDER BY, covers only open rows,
+    # and matches their literal status condition (store/console.py OPEN_CONDITION): 1.3 ms.
+    "CREATE INDEX mentions_open ON mentions (tier, sla_due IS NULL, sla_due, score DESC, id) "
+    "WHERE status IN ('new', 'claimed', 'escalated')",
+    "DROP INDEX mentions_queue",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
     Migration(2, "question and influence signals", _V2),
     Migration(3, "alerts with severity 1-10 and keywords; per-minute term rollups", _V3),
+    Migration(4, "a partial index of open mentions in queue order", _V4),
 )
 
 LATEST = MIGRATIONS[-1].version

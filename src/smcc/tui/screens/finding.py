@@ -12,7 +12,6 @@ from smcc.models import Alert
 from smcc.tui.data import FILTER_FIELDS, ConsoleData, filter_summary, with_filter
 from smcc.tui.screens.choice import ChoiceScreen
 from smcc.tui.screens.search import SearchScreen
-from smcc.tui.widgets.alerts import is_critical
 from smcc.tui.widgets.queue import QueuePane
 
 ANY = "*any*"
@@ -112,7 +111,7 @@ class FindingScreen(Screen[None]):
         if not alerts:
             self.notify("no active alerts", timeout=3)
             return
-        alerts.sort(key=lambda a: (not is_critical(a), a.started_at))
+        alerts.sort(key=lambda a: (-a.severity, a.since))
         by_id = {str(a.id): a for a in alerts}
         options = [(str(a.id), _alert_option(a)) for a in alerts]
 
@@ -132,4 +131,7 @@ class FindingScreen(Screen[None]):
 
 
 def _alert_option(alert: Alert) -> str:
-    return f"{str(alert.severity).upper()} · {alert.brand or 'all brands'} · {alert.message}"
+    subject = alert.brand or "all brands"
+    if alert.keyword:
+        subject += f" ({alert.keyword})"
+    return f"severity {alert.severity} · {subject} · {alert.description}"

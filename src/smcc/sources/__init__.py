@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from smcc.config import Config, DemoSourceConfig, ReplaySourceConfig, SourceConfig
+from smcc.config import (
+    Config,
+    DemoSourceConfig,
+    ReplaySourceConfig,
+    SourceConfig,
+    TwitterSourceConfig,
+    credential,
+)
 from smcc.sources.base import Fetched, HealthState, Source, SourceError, SourceHealth
 
 __all__ = [
@@ -38,6 +45,15 @@ def build_source(
         from smcc.sources.replay import ReplaySource
 
         return ReplaySource(name, settings, limit=limit)
+    if isinstance(settings, TwitterSourceConfig):
+        from smcc.sources.twitter import TwitterSource
+
+        return TwitterSource(
+            name,
+            settings,
+            [*config.brands, *config.competitors],
+            lambda field: credential(config, name, field),
+        )
     raise SourceUnavailable(
         f"source '{name}': type '{settings.type}' is not available in this version of smcc yet "
         "(demo and replay are); set `enabled = false` on it for now"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from smcc.config import (
+    BlueskySourceConfig,
     Config,
     DemoSourceConfig,
     ReplaySourceConfig,
@@ -54,6 +55,10 @@ def build_source(
             [*config.brands, *config.competitors],
             lambda field: credential(config, name, field),
         )
+    if isinstance(settings, BlueskySourceConfig):
+        from smcc.sources.bluesky import BlueskySource
+
+        return BlueskySource(name, settings, [*config.brands, *config.competitors], config)
     raise SourceUnavailable(
         f"source '{name}': type '{settings.type}' is not available in this version of smcc yet "
         "(demo and replay are); set `enabled = false` on it for now"

@@ -386,6 +386,13 @@ class HttpApi:
         await response.aread()
         raise self._status_error(where, response)
 
+    def error_for(self, response: httpx.Response) -> SourceError:
+        """The SourceError `request` raises for `response`, for one that `ok=` let through
+        so that the caller could look at it first (an expired token to refresh)."""
+        return self._status_error(
+            self._where(response.request.method, response.request.url), response
+        )
+
     def _status_error(self, where: str, response: httpx.Response) -> SourceError:
         status = response.status_code
         detail = self._detail(response)

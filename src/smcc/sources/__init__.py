@@ -12,6 +12,7 @@ from smcc.config import (
     BlueskySourceConfig,
     Config,
     DemoSourceConfig,
+    RedditSourceConfig,
     ReplaySourceConfig,
     SourceConfig,
     TwitterSourceConfig,
@@ -59,9 +60,13 @@ def build_source(
         from smcc.sources.bluesky import BlueskySource
 
         return BlueskySource(name, settings, [*config.brands, *config.competitors], config)
+    if isinstance(settings, RedditSourceConfig):
+        from smcc.sources.reddit import RedditSource
+
+        return RedditSource(name, settings, [*config.brands, *config.competitors], config)
     raise SourceUnavailable(
         f"source '{name}': type '{settings.type}' is not available in this version of smcc yet "
-        "(demo and replay are); set `enabled = false` on it for now"
+        "(demo, replay, twitter, bluesky and reddit are); set `enabled = false` on it for now"
     )
 
 

@@ -16,8 +16,10 @@ headers (429 + Retry-After), `Reply.reset()` (the connection drops before any re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -117,7 +119,10 @@ class LoopbackServer:
         self.requests: list[Request] = []
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # A short poll interval: `shutdown()` waits for it, once per test.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:
@@ -197,6 +202,10 @@ def _handler(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
                 time.sleep(reply.delay)
             if reply.drop:
                 self.close_connection = True
+                # shutdown first: close() alone waits for rfile/wfile to let go of the socket,
+                # and until then the client sees a stall rather than a dropped connection.
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
                 self.connection.close()
                 return
             self.send_response(reply.status)
@@ -215,8 +224,11 @@ def _handler(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
+            try:
+                self.end_headers()
+                self.wfile.write(reply.body)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up waiting (a stall test)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 

@@ -256,6 +256,8 @@ class RedditSourceConfig(_NetworkSource):
     type: Literal["reddit"] = "reddit"
     subreddits: list[str] = Field(default_factory=list)
     user_agent: str = "smcc (social media command center)"
+    auth_url: str = ""
+    """Where OAuth tokens come from: https://www.reddit.com when empty (or a loopback server)."""
 
 
 class RssSourceConfig(_SourceBase):

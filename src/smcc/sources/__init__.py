@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from smcc.config import Config, DemoSourceConfig, ReplaySourceConfig, SourceConfig
+from smcc.config import (
+    BlueskySourceConfig,
+    Config,
+    DemoSourceConfig,
+    RedditSourceConfig,
+    ReplaySourceConfig,
+    SourceConfig,
+    TwitterSourceConfig,
+    credential,
+)
 from smcc.sources.base import Fetched, HealthState, Source, SourceError, SourceHealth
 
 __all__ = [
@@ -38,9 +47,26 @@ def build_source(
         from smcc.sources.replay import ReplaySource
 
         return ReplaySource(name, settings, limit=limit)
+    if isinstance(settings, TwitterSourceConfig):
+        from smcc.sources.twitter import TwitterSource
+
+        return TwitterSource(
+            name,
+            settings,
+            [*config.brands, *config.competitors],
+            lambda field: credential(config, name, field),
+        )
+    if isinstance(settings, BlueskySourceConfig):
+        from smcc.sources.bluesky import BlueskySource
+
+        return BlueskySource(name, settings, [*config.brands, *config.competitors], config)
+    if isinstance(settings, RedditSourceConfig):
+        from smcc.sources.reddit import RedditSource
+
+        return RedditSource(name, settings, [*config.brands, *config.competitors], config)
     raise SourceUnavailable(
         f"source '{name}': type '{settings.type}' is not available in this version of smcc yet "
-        "(demo and replay are); set `enabled = false` on it for now"
+        "(demo, replay, twitter, bluesky and reddit are); set `enabled = false` on it for now"
     )
 
 

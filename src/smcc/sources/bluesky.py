@@ -1,0 +1,458 @@
+"""The `bluesky` source: the AT Protocol's XRPC API over httpx (through `smcc.sources.http`).
+
+Signs in with an app password (`com.atproto.server.createSession`; the account is the config's
+`handle`, the password the credential `app_password`) and keeps the session alive with
+`com.atproto.server.refreshSession` when the access token expires. Listens by polling every
+`interval`:
+
+* `app.bsky.notification.listNotifications` for mentions, replies and quotes of the account;
+* `app.bsky.feed.searchPosts` (sort=latest, `since`) for each configured term.
+
+No public recording of `searchPosts` exists: its request and answer are built from the lexicon
+(`app.bsky.feed.searchPosts`: `q`, `sort`, `since`, `limit`, `cursor` → `{posts: postView[],
+cursor}`) and the post views in the AppView's own test snapshots, which share the `postView` shape.
+
+The cursor is one JSON string: for each timeline the newest `indexedAt` seen. Every timeline is
+read newest first until it reaches that time, and is yielded only when complete, so a fault half
+way re-reads it (the pipeline drops what it already has).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterable, Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+import httpx
+
+from smcc.config import BlueskySourceConfig, Brand, Config
+from smcc.models import Author, Engagement, Mention, utcnow
+from smcc.sources.base import Fetched, HealthState, Source, SourceError
+from smcc.sources.http import Credentials, HttpApi, shape_error
+
+PUBLIC_PDS = "https://bsky.social"
+NOTIFICATION_REASONS = ("mention", "reply", "quote")
+PAGE_SIZE = 100
+MAX_PAGES = 20
+EXPIRED = {"ExpiredToken", "InvalidToken"}
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def post_url(handle: str, uri: str) -> str:
+    """The bsky.app address of `at://did/app.bsky.feed.post/rkey`."""
+    return f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}"
+
+
+def _ref(value: object) -> dict[str, str] | None:
+    if isinstance(value, Mapping) and isinstance(value.get("uri"), str):
+        return {"uri": value["uri"], "cid": str(value.get("cid", ""))}
+    return None
+
+
+def record_to_mention(
+    *,
+    uri: str,
+    cid: str,
+    author: Mapping[str, Any],
+    record: Mapping[str, Any],
+    source: str,
+    counts: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Mention:
+    """A post record (with its author view) as a Mention; raises on a record that is not one."""
+    text = record.get("text")
+    if not isinstance(text, str):
+        raise ValueError("record has no text")
+    created = _time(record.get("createdAt"))
+    if created is None:
+        raise ValueError("record has no valid createdAt")
+    handle = str(author.get("handle") or author.get("did") or "")
+    if not handle:
+        raise ValueError("author has neither handle nor did")
+    reply: Mapping[str, Any] = record.get("reply") or {}
+    if not isinstance(reply, Mapping):
+        raise ValueError("reply is not an object")
+    parent, root = _ref(reply.get("parent")), _ref(reply.get("root"))
+    counts = counts or {}
+
+    def count(key: str) -> int:
+        value = counts.get(key)
+        return value if isinstance(value, int) and value >= 0 else 0
+
+    return Mention(
+        source=source,
+        external_id=uri,
+        url=post_url(handle, uri),
+        author=Author(
+            handle=handle,
+            display_name=str(author.get("displayName") or ""),
+            followers=count_of(author, "followersCount"),
+            external_id=str(author["did"]) if author.get("did") else None,
+        ),
+        text=text,
+        created_at=created,
+        reply_to_id=parent["uri"] if parent else None,
+        conversation_id=root["uri"] if root else uri,
+        engagement=Engagement(
+            likes=count("likeCount"),
+            reposts=count("repostCount"),
+            replies=count("replyCount"),
+            quotes=count("quoteCount"),
+        ),
+        raw={
+            "platform": "bluesky",
+            "uri": uri,
+            "cid": cid,
+            # What a reply to this post needs: its thread's root (itself when it starts one).
+            "root": root or {"uri": uri, "cid": cid},
+            **(extra or {}),
+        },
+    )
+
+
+def count_of(view: Mapping[str, Any], key: str) -> int:
+    value = view.get(key)
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
+def post_view_to_mention(post: Mapping[str, Any], source: str) -> Mention:
+    """An `app.bsky.feed.defs#postView` (search results, threads, timelines) as a Mention."""
+    author = post.get("author")
+    record = post.get("record")
+    if not isinstance(author, Mapping) or not isinstance(record, Mapping):
+        raise ValueError("post view without author or record")
+    return record_to_mention(
+        uri=str(post["uri"]),
+        cid=str(post.get("cid", "")),
+        author=author,
+        record=record,
+        source=source,
+        counts=post,
+        extra={"indexed_at": post.get("indexedAt")},
+    )
+
+
+def notification_to_mention(item: Mapping[str, Any], source: str) -> Mention | None:
+    """A notification of a mention, reply or quote as a Mention; None for the other reasons."""
+    if item.get("reason") not in NOTIFICATION_REASONS:
+        return None
+    author, record = item.get("author"), item.get("record")
+    if not isinstance(author, Mapping) or not isinstance(record, Mapping):
+        raise ValueError("notification without author or record")
+    return record_to_mention(
+        uri=str(item["uri"]),
+        cid=str(item.get("cid", "")),
+        author=author,
+        record=record,
+        source=source,
+        extra={"reason": item["reason"], "indexed_at": item.get("indexedAt")},
+    )
+
+
+def thread_to_mentions(thread: Mapping[str, Any], source: str) -> list[Mention]:
+    """Every readable post of a `threadViewPost` (ancestors and replies), oldest first."""
+    found: dict[str, Mention] = {}
+
+    def walk(node: object) -> None:
+        if not isinstance(node, Mapping):
+            return
+        post = node.get("post")
+        if isinstance(post, Mapping):
+            try:
+                mention = post_view_to_mention(post, source)
+            except (KeyError, ValueError):
+                pass  # a deleted or blocked post is shown by the app as a placeholder
+            else:
+                found[mention.external_id] = mention
+        walk(node.get("parent"))
+        replies = node.get("replies")
+        if isinstance(replies, list):
+            for reply in replies:
+                walk(reply)
+
+    walk(thread)
+    return sorted(found.values(), key=lambda m: m.created_at)
+
+
+def jetstream_event_to_mention(event: Mapping[str, Any], source: str) -> Mention | None:
+    """A Jetstream v1 `commit` event that creates a post, as a Mention (handle unknown: did)."""
+    commit = event.get("commit")
+    if event.get("kind") != "commit" or not isinstance(commit, Mapping):
+        return None
+    if commit.get("operation") != "create" or commit.get("collection") != "app.bsky.feed.post":
+        return None
+    did = str(event["did"])
+    uri = f"at://{did}/app.bsky.feed.post/{commit['rkey']}"
+    record = commit.get("record")
+    if not isinstance(record, Mapping):
+        raise ValueError("post commit without a record")
+    return record_to_mention(
+        uri=uri,
+        cid=str(commit.get("cid", "")),
+        author={"did": did},
+        record=record,
+        source=source,
+        extra={"time_us": event.get("time_us")},
+    )
+
+
+def load_cursor(cursor: str | None) -> dict[str, str] | None:
+    if not cursor:
+        return {}
+    try:
+        data = json.loads(cursor)
+    except ValueError:
+        return None
+    seen = data.get("seen") if isinstance(data, dict) else None
+    return {str(k): str(v) for k, v in seen.items()} if isinstance(seen, dict) else None
+
+
+def dump_cursor(seen: Mapping[str, str]) -> str:
+    return json.dumps({"seen": dict(sorted(seen.items()))}, separators=(",", ":"))
+
+
+class BlueskySource(Source):
+    type = "bluesky"
+    can_reply: ClassVar[bool] = True
+    can_post: ClassVar[bool] = True
+
+    def __init__(
+        self, name: str, config: BlueskySourceConfig, brands: Iterable[Brand], app: Config
+    ) -> None:
+        super().__init__(name)
+        self.config = config
+        terms = config.query or [t for b in brands for t in b.terms()]
+        self.terms = list(dict.fromkeys(t for t in terms if t.strip()))
+        self._app = app
+        self._api: HttpApi | None = None
+        self._did = ""
+        self._refresh_jwt = ""
+
+    # -- session
+
+    def api(self) -> HttpApi:
+        if self._api is None:
+            self._api = HttpApi(
+                self.name,
+                self.config.base_url or PUBLIC_PDS,
+                timeout=self.config.timeout.total_seconds(),
+            )
+        return self._api
+
+    def _credentials(self) -> Credentials:
+        creds = Credentials.lookup(self._app, self.name, ["app_password"])
+        if not self.config.handle:
+            raise SourceError(
+                f"source '{self.name}': set `handle` (the account that signs in)", fatal=True
+            )
+        creds.require()
+        return creds
+
+    def _set_session(self, body: object) -> None:
+        if not isinstance(body, Mapping) or not all(
+            isinstance(body.get(k), str) for k in ("accessJwt", "refreshJwt", "did")
+        ):
+            raise shape_error("session", "no accessJwt/refreshJwt/did in the answer")
+        api = self.api()
+        api.add_secret(body["refreshJwt"])
+        api.set_header("Authorization", f"Bearer {body['accessJwt']}")
+        self._refresh_jwt, self._did = body["refreshJwt"], body["did"]
+
+    async def login(self) -> None:
+        creds = self._credentials()
+        api = self.api()
+        password = creds.get("app_password") or ""
+        api.add_secret(password)
+        api.set_header("Authorization", None)
+        response = await api.request(
+            "POST",
+            "/xrpc/com.atproto.server.createSession",
+            json_body={"identifier": self.config.handle, "password": password},
+        )
+        self._set_session(api.decode(response, dict))
+
+    async def _refresh(self) -> None:
+        """A new access token from the refresh token; a new session when that has expired too."""
+        api = self.api()
+        response = await api.request(
+            "POST",
+            "/xrpc/com.atproto.server.refreshSession",
+            headers={"Authorization": f"Bearer {self._refresh_jwt}"},
+            ok=(400, 401),
+        )
+        if response.status_code in (400, 401):
+            await self.login()
+            return
+        self._set_session(api.decode(response, dict))
+
+    async def call(
+        self,
+        method: str,
+        nsid: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        """One authenticated XRPC call; an expired access token is refreshed once."""
+        if not self._did:
+            await self.login()
+        api = self.api()
+        for attempt in (1, 2):
+            response = await api.request(
+                method, f"/xrpc/{nsid}", params=params, json_body=body, ok=(400, 401)
+            )
+            if response.status_code in (400, 401):
+                if attempt == 1 and _xrpc_error(response) in EXPIRED:
+                    await self._refresh()
+                    continue
+                raise api.error_for(response)
+            return api.decode(response, dict)
+        raise AssertionError("unreachable")
+
+    async def aclose(self) -> None:
+        if self._api is not None:
+            await self._api.aclose()
+            self._api = None
+
+    # -- listening
+
+    async def _notifications(self, since: str | None) -> tuple[list[Mention], str | None]:
+        mentions: list[Mention] = []
+        newest: str | None = None
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
+            params: dict[str, Any] = {"limit": 50, "reasons": list(NOTIFICATION_REASONS)}
+            if cursor:
+                params["cursor"] = cursor
+            body = await self.call("GET", "app.bsky.notification.listNotifications", params=params)
+            items = body.get("notifications")
+            if not isinstance(items, list):
+                raise shape_error("listNotifications", "`notifications` is not a list")
+            reached = False
+            for item in items:
+                indexed = item.get("indexedAt") if isinstance(item, Mapping) else None
+                if not isinstance(indexed, str):
+                    self.health.warn("notification without indexedAt skipped")
+                    continue
+                newest = max(newest or indexed, indexed)
+                if since and indexed < since:
+                    reached = True
+                    continue
+                self._keep(mentions, lambda i=item: notification_to_mention(i, self.name))
+            cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
+            if reached or not cursor or not since:
+                break
+        return mentions, newest
+
+    async def _search(self, term: str, since: str | None) -> tuple[list[Mention], str | None]:
+        mentions: list[Mention] = []
+        newest: str | None = None
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
+            params: dict[str, Any] = {"q": term, "sort": "latest", "limit": PAGE_SIZE}
+            if since:
+                params["since"] = since
+            if cursor:
+                params["cursor"] = cursor
+            body = await self.call("GET", "app.bsky.feed.searchPosts", params=params)
+            posts = body.get("posts")
+            if not isinstance(posts, list):
+                raise shape_error("searchPosts", "`posts` is not a list")
+            for post in posts:
+                indexed = post.get("indexedAt") if isinstance(post, Mapping) else None
+                if isinstance(indexed, str):
+                    newest = max(newest or indexed, indexed)
+                self._keep(mentions, lambda p=post: post_view_to_mention(p, self.name))
+            cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
+            if not cursor or not since or not posts:
+                break
+        return mentions, newest
+
+    def _keep(self, out: list[Mention], parse: Any) -> None:
+        try:
+            mention = parse()
+        except (KeyError, ValueError, TypeError) as exc:
+            self.health.warn(f"unreadable post skipped ({type(exc).__name__}: {exc})")
+            return
+        if mention is not None:
+            out.append(mention)
+
+    async def stream(self, cursor: str | None) -> AsyncIterator[Fetched]:
+        seen = load_cursor(cursor)
+        if seen is None:
+            self.health.warn("cursor unreadable; starting from the newest posts")
+            seen = {}
+        self._credentials()
+        while True:
+            timelines: list[tuple[str, Any]] = [("notifications", self._notifications)]
+            timelines += [(f"search:{t}", lambda s, t=t: self._search(t, s)) for t in self.terms]
+            for key, read in timelines:
+                mentions, newest = await read(seen.get(key))
+                if newest:
+                    seen[key] = max(seen.get(key, newest), newest)
+                self.health.fetched += len(mentions)
+                yield Fetched(mentions, dump_cursor(seen))
+            self.health.set(HealthState.CONNECTED)
+            await asyncio.sleep(self.config.interval.total_seconds())
+
+    # -- thread, reply, post
+
+    async def thread(self, mention: Mention) -> list[Mention]:
+        body = await self.call(
+            "GET",
+            "app.bsky.feed.getPostThread",
+            params={"uri": mention.external_id, "depth": 10, "parentHeight": 80},
+        )
+        thread = body.get("thread")
+        if not isinstance(thread, Mapping):
+            raise shape_error("getPostThread", "`thread` is not an object")
+        return thread_to_mentions(thread, self.name)
+
+    async def _create(self, text: str, reply: Mapping[str, Any] | None) -> str:
+        if not self._did:
+            await self.login()
+        record: dict[str, Any] = {
+            "$type": "app.bsky.feed.post",
+            "text": text,
+            "createdAt": utcnow().isoformat().replace("+00:00", "Z"),
+        }
+        if reply:
+            record["reply"] = reply
+        body = await self.call(
+            "POST",
+            "com.atproto.repo.createRecord",
+            body={"repo": self._did, "collection": "app.bsky.feed.post", "record": record},
+        )
+        if not isinstance(body.get("uri"), str):
+            raise shape_error("createRecord", "no uri in the answer")
+        return str(body["uri"])
+
+    async def reply(self, mention: Mention, text: str, idempotency_key: str) -> str:
+        # createRecord takes no idempotency key; the outbox checks for the post before a retry.
+        parent = {"uri": mention.external_id, "cid": str(mention.raw.get("cid", ""))}
+        if not parent["cid"]:
+            raise SourceError(f"cannot reply to {mention.external_id}: its cid is unknown")
+        root = _ref(mention.raw.get("root")) or parent
+        return await self._create(text, {"root": root, "parent": parent})
+
+    async def post(self, text: str, idempotency_key: str) -> str:
+        return await self._create(text, None)
+
+
+def _xrpc_error(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return str(body.get("error", "")) if isinstance(body, dict) else ""

@@ -34,6 +34,8 @@ def _data_dir(data: Path | None) -> Path:
             _fail(f"--data {data}: no such folder", EXIT_USAGE)
         return data
     found = default_data_dir()
+    if found is not None and not found.is_dir():
+        _fail(f"$SMCC_DATA {found}: no such folder", EXIT_USAGE)
     if found is None:
         _fail(
             "no data folder: $SMCC_DATA is unset and ../shared/data exists neither beside the "
@@ -60,11 +62,15 @@ def eval_sentiment(data: Path | None, as_json: bool) -> None:
     Per data set and analyzer: rows, accuracy, macro-F1, and Pearson r for the rated English set.
     A missing data set is skipped with a message.
     """
+    from smcc.analysis.sentiment.datasets import DatasetError
     from smcc.analysis.sentiment.evaluate import EvalResult, plan, run_suite
     from smcc.analysis.sentiment.linear import ModelFileError
 
     folder = _data_dir(data)
-    runs, skipped = plan(folder)
+    try:
+        runs, skipped = plan(folder)
+    except DatasetError as exc:
+        _fail(str(exc))
     for message in skipped:
         err.print(Text(f"smcc: {message}"))
     if not runs:
@@ -96,8 +102,8 @@ def eval_sentiment(data: Path | None, as_json: bool) -> None:
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         return
     table = Table(title=f"Sentiment on {folder}", title_justify="left")
-    table.add_column("data set", no_wrap=True)
-    table.add_column("analyzer", no_wrap=True)
+    table.add_column("data set", overflow="fold")
+    table.add_column("analyzer", overflow="fold")
     for name in ("rows", "accuracy", "macro-F1", "Pearson r"):
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("rows measured")
@@ -111,7 +117,8 @@ def eval_sentiment(data: Path | None, as_json: bool) -> None:
             "" if r.pearson_r is None else f"{r.pearson_r:.3f}",
             Text(r.note),
         )
-    out.print(table)
+    # Piped into a file the table keeps its full width (80 columns would wrap every note).
+    (out if out.is_terminal else Console(highlight=False, width=150)).print(table)
 
 
 @click.command("sentiment")

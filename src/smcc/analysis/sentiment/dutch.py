@@ -19,6 +19,11 @@ from smcc.analysis.sentiment.textnorm import normalise_social
 from smcc.models import Sentiment
 
 EMOJI_WEIGHT: Final = 0.5
+FUNCTION_WORDS: Final = frozenset({"naar", "net", "waar", "eens"})
+"""Words Pattern's lexicon scores as adjectives (naar "nasty", net "neat", waar "true", eens
+"agreed") but that in running Dutch are nearly always function words ("to", "just", "where",
+"once"): without part-of-speech tags every "ik ga naar Utrecht" would read as −0.65. Chosen from
+the lexicon and Dutch grammar, not from any labelled set."""
 NEUTRAL_BAND: Final = 0.05
 
 _LOCK = threading.Lock()
@@ -45,7 +50,8 @@ class DutchAnalyzer:
         self._pattern = pattern_sentiment()
 
     def score(self, text: str) -> float:
-        polarity = self._pattern(normalise_social(text).split())[0]
+        words = [w for w in normalise_social(text).split() if w not in FUNCTION_WORDS]
+        polarity = self._pattern(words)[0]
         return float(polarity) + EMOJI_WEIGHT * emoji_polarity(text)
 
     def analyse(self, text: str) -> Sentiment:

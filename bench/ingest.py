@@ -4,7 +4,7 @@
 
 Each trial runs in a fresh subprocess (so peak RSS is its own) against a fresh database file:
 - pipeline: the demo source at full speed → normalise → dedupe → analyse (brand, language,
-  question, influence; no sentiment yet) → triage (the configured default) → store, as
+  sentiment, question, influence) → triage (the configured default) → store, as
   `smcc ingest` runs it;
 - raw: the same rows (generated and triaged beforehand, not timed) inserted with a plain
   `executemany` of one-row INSERTs (authors, then mentions) in transactions of the same batch size
@@ -112,7 +112,7 @@ def trial_stages(count: int, db: Path) -> dict[str, Any]:
             mentions = timed("generate (demo)", demo_mentions, SEED, i, batch, catalog, utcnow())
             timed("normalise", normalise, mentions)
             mentions = timed("dedupe", recent.fresh, mentions)
-            timed("analyse (language, signals)", tagger.analyse, mentions)
+            timed("analyse (lang, sentiment, …)", tagger.analyse, mentions)
             timed("triage (default)", triager.triage, mentions)
             rows = timed("rows for SQL", prepare_batch, mentions)
             timed("store (SQL)", store.insert_prepared, rows, {"demo": str(i + batch - 1)})

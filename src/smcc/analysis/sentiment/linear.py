@@ -123,17 +123,17 @@ class LinearTextModel:
     def __contains__(self, feature: str) -> bool:
         return feature in self._squares
 
-    def _char_terms(self, token: str) -> tuple[tuple[str, ...], float, list[float]]:
-        """A token's known character features, and their terms summed as if each occurred once
-        in the post (repeats are corrected for in `decision`)."""
+    def _char_terms(self, token: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
+        """A token's known character features, and their terms (idf², then idf · weight per
+        class) summed as if each occurred once in the post; `decision` corrects for repeats."""
         assert self.featurizer.char is not None
         squares = self._squares
         features = tuple(f for f in char_ngrams(token, *self.featurizer.char) if f in squares)
-        return (
-            features,
+        terms = (
             sum(map(squares.__getitem__, features)),
-            [sum(map(weights.__getitem__, features)) for weights in self._weights],
+            *(sum(map(weights.__getitem__, features)) for weights in self._weights),
         )
+        return features, terms
 
     def decision(
         self, tokens: Sequence[str], extra: Iterable[str] = (), dense: Sequence[float] = ()
@@ -149,13 +149,15 @@ class LinearTextModel:
             features += [f for f in word_ngrams(tokens, *featurizer.word) if f in table]
         squares = sum(map(table.__getitem__, features))
         sums = [sum(map(weights.__getitem__, features)) for weights in all_weights]
-        if featurizer.char is not None:
-            cached = self._token_terms
-            for token in tokens:
-                token_features, token_squares, token_sums = cached(token)
-                features.extend(token_features)
-                squares += token_squares
-                sums = [a + b for a, b in zip(sums, token_sums, strict=True)]
+        if featurizer.char is not None and tokens:
+            per_token = list(map(self._token_terms, tokens))
+            for token_features, _ in per_token:
+                features += token_features
+            # column sums of the tokens' term tuples, at C speed
+            columns = zip(*[terms for _, terms in per_token], strict=True)
+            token_squares, *token_sums = map(sum, columns)
+            squares += token_squares
+            sums = [a + b for a, b in zip(sums, token_sums, strict=True)]
         if len(set(features)) != len(features):
             # A feature seen `count` times was summed `count` times; its TF-IDF weight is
             # (1 + ln count) · idf: correct the sums by the difference.

@@ -18,7 +18,7 @@ _REPEAT: Final = re.compile(r"(\w)\1{2,}")  # bangeeet -> bangeet, loooool -> lo
 # Emoji, pictographs and symbols become tokens of their own; joiners and variation selectors go.
 _EMOJI: Final = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff]")
 _JOINERS: Final = re.compile("[\ufe0f\u200d]")
-_PUNCT: Final = str.maketrans({c: f" {c} " for c in "!?.,;:\"'()[]«»“”„…"})
+_PUNCT: Final = re.compile(r"([!?.,;:\"'()\[\]«»“”„…])")
 
 SLANG_ID: Final[dict[str, str]] = {
     # informal negation and the commonest abbreviations of Indonesian social text
@@ -47,7 +47,7 @@ def normalise_social(text: str) -> str:
     text = _REPEAT.sub(r"\1\1", text.lower().replace("ё", "е"))
     if not text.isascii():
         text = _EMOJI.sub(r" \g<0> ", _JOINERS.sub(" ", text))
-    return " ".join(text.translate(_PUNCT).split())
+    return " ".join(_PUNCT.sub(r" \1 ", text).split())
 
 
 def replace_slang(tokens: list[str], table: dict[str, str]) -> list[str]:

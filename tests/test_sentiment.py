@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -265,3 +267,18 @@ def test_shipped_models_are_small_and_carry_their_licences() -> None:
     assert "Apache License" in (MODELS_DIR / "LICENSE-Apache-2.0").read_text()
     assert "MIT" in (MODELS_DIR / "LICENSE-MIT-vaderSentiment").read_text()
     assert "CC BY-SA 3.0" in load_model(MODELS_DIR / "ru_osc.json.gz").meta["licence"]
+
+
+def test_dutch_analyzer_does_not_drag_in_nltk() -> None:
+    # A fresh interpreter: in this one another test may have imported textblob already.
+    code = (
+        "import sys; from smcc.analysis.sentiment import analyzer_for; "
+        "a = analyzer_for('nl'); assert a is not None; "
+        "assert a.analyse('Geweldige service!').label == 'positive'; "
+        "print(sorted(m for m in ('textblob', 'nltk', 'scipy') if m in sys.modules)); "
+        "import textblob_nl; print(textblob_nl.PatternAnalyzer().analyze('slecht')[0] < 0)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split("\n")[:2] == ["[]", "True"]

@@ -177,3 +177,24 @@ async def test_pipeline_stores_sentiment_for_demo_mentions(tmp_path: Path) -> No
     assert seen == set(analyzers)
     labels = {m.sentiment.label for m in stored}
     assert {"negative", "positive"} <= labels
+
+
+def test_analyze_command_outputs_sentiment_fields() -> None:
+    lines = [
+        "Terrible service, still no refund after two weeks 😡",
+        "Спасибо, всё отлично работает!",
+        "Das ist wirklich ein sehr schlechter Service, ich bin enttäuscht",
+        "😍😍",
+    ]
+    result = CliRunner().invoke(main, ["analyze"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(o["lang"], o["label"], o["analyzer"]) for o in out] == [
+        ("en", "negative", "vader+ridge-en/1"),
+        ("ru", "positive", "logreg-ru-osc+lex/1"),
+        ("de", "unknown", ""),  # no German analyzer: unknown, never a fake neutral
+        (None, "unknown", ""),  # no language at all
+    ]
+    assert out[0]["sentiment"] < 0 < out[1]["sentiment"]
+    assert out[2]["sentiment"] is None
+    assert out[3]["sentiment"] is None

@@ -6,13 +6,16 @@ import functools
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from smcc.analysis.sentiment.evaluate import EvalResult
 
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
@@ -63,7 +66,7 @@ def eval_sentiment(data: Path | None, as_json: bool) -> None:
     A missing data set is skipped with a message.
     """
     from smcc.analysis.sentiment.datasets import DatasetError
-    from smcc.analysis.sentiment.evaluate import EvalResult, plan, run_suite
+    from smcc.analysis.sentiment.evaluate import plan, run_suite
     from smcc.analysis.sentiment.linear import ModelFileError
 
     folder = _data_dir(data)
@@ -101,24 +104,41 @@ def eval_sentiment(data: Path | None, as_json: bool) -> None:
         }
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         return
+    _print_results(folder, results)
+
+
+def _print_results(folder: Path, results: list[EvalResult]) -> None:
+    # Piped into a file the table keeps its full width; on a narrow terminal the notes on which
+    # rows were measured go below the table instead of wrapping every row.
+    console = out if out.is_terminal else Console(highlight=False, width=150)
+    wide = console.width >= 140
     table = Table(title=f"Sentiment on {folder}", title_justify="left")
-    table.add_column("data set", overflow="fold")
-    table.add_column("analyzer", overflow="fold")
+    if wide:
+        table.add_column("data set")
+        table.add_column("analyzer")
+    else:
+        table.add_column(Text("data set [note] / analyzer"), overflow="fold")
     for name in ("rows", "accuracy", "macro-F1", "Pearson r"):
         table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("rows measured")
-    for r in results:
-        table.add_row(
-            Text(r.dataset),
-            Text(r.analyzer),
+    if wide:
+        table.add_column("rows measured")
+    for number, r in enumerate(results, 1):
+        figures = [
             f"{r.rows:,}",
             f"{r.accuracy:.3f}",
             f"{r.macro_f1:.3f}",
             "" if r.pearson_r is None else f"{r.pearson_r:.3f}",
-            Text(r.note),
-        )
-    # Piped into a file the table keeps its full width (80 columns would wrap every note).
-    (out if out.is_terminal else Console(highlight=False, width=150)).print(table)
+        ]
+        if wide:
+            table.add_row(Text(r.dataset), Text(r.analyzer), *figures, Text(r.note))
+        else:
+            label = Text(f"{r.dataset} [{number}]\n")
+            label.append(r.analyzer, style="dim")
+            table.add_row(label, *figures)
+    console.print(table)
+    if not wide:
+        for number, r in enumerate(results, 1):
+            console.print(Text(f"[{number}] {r.note}"))
 
 
 @click.command("sentiment")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,8 +142,6 @@ def default_data_dir(cwd: Path | None = None) -> Path | None:
     `$SMCC_DATA` if set; else `../shared/data` from the current directory; else `../shared/data`
     from the project root (the nearest parent of the current directory holding pyproject.toml).
     """
-    import os
-
     env = os.environ.get("SMCC_DATA")
     if env:
         return Path(env)

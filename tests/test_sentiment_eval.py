@@ -198,3 +198,19 @@ def test_analyze_command_outputs_sentiment_fields() -> None:
     assert out[0]["sentiment"] < 0 < out[1]["sentiment"]
     assert out[2]["sentiment"] is None
     assert out[3]["sentiment"] is None
+
+
+def test_analyze_with_a_damaged_model_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from smcc.analysis.sentiment import SentimentAnalyzer, registry
+    from smcc.analysis.sentiment.linear import ModelFileError
+
+    def broken() -> SentimentAnalyzer:
+        raise ModelFileError("cannot read sentiment model /x/id_smsa.json.gz: not gzip")
+
+    monkeypatch.setitem(registry.FACTORIES, "id", broken)
+    monkeypatch.setattr(registry, "_SHARED", {})
+    result = CliRunner().invoke(main, ["analyze"], input="Sinyal hilang lagi dari pagi, kecewa\n")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "smcc: cannot read sentiment model /x/id_smsa.json.gz: not gzip"
+    )

@@ -505,14 +505,18 @@ def analyze_cmd(ctx: Ctx) -> None:
     empty or undecodable line gives an object with an `error` field instead, and the run goes on.
     """
     from smcc.analysis.analyzer import MentionAnalyzer, analyze_line
+    from smcc.analysis.sentiment.linear import ModelFileError
 
     config, _ = ctx.config()
     analyzer = MentionAnalyzer(config.analysis.languages)
     stdout = sys.stdout
-    for raw in sys.stdin.buffer:
-        stdout.write(json.dumps(analyze_line(raw, analyzer), ensure_ascii=False))
-        stdout.write("\n")
-        stdout.flush()  # results as they come, for `tail -f … | smcc analyze`
+    try:
+        for raw in sys.stdin.buffer:
+            stdout.write(json.dumps(analyze_line(raw, analyzer), ensure_ascii=False))
+            stdout.write("\n")
+            stdout.flush()  # results as they come, for `tail -f … | smcc analyze`
+    except ModelFileError as exc:  # a damaged install: say which file, not a traceback
+        fail(str(exc))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import math
 import subprocess
 import sys
@@ -250,6 +251,14 @@ def test_bad_model_files_give_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "bad.json.gz").write_bytes(b"not gzip")
     with pytest.raises(ModelFileError, match="cannot read"):
         load_model(tmp_path / "bad.json.gz")
+    with gzip.open(tmp_path / "partial.json.gz", "wt") as fh:
+        fh.write('{"format": "smcc-linear/1", "name": "x"}')
+    with pytest.raises(ModelFileError, match="bad field"):
+        load_model(tmp_path / "partial.json.gz")
+    with gzip.open(tmp_path / "other.json.gz", "wt") as fh:
+        fh.write('{"format": "something-else"}')
+    with pytest.raises(ModelFileError, match="not a smcc-linear/1 model"):
+        load_model(tmp_path / "other.json.gz")
 
 
 def test_shipped_models_are_small_and_carry_their_licences() -> None:

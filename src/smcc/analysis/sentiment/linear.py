@@ -227,7 +227,12 @@ def load_model(path: Path) -> LinearTextModel:
         raise ModelFileError(f"cannot read sentiment model {path}: {exc}") from exc
     if not isinstance(data, dict):
         raise ModelFileError(f"cannot read sentiment model {path}: not a JSON object")
-    return LinearTextModel(data)
+    try:
+        return LinearTextModel(data)
+    except ModelFileError as exc:
+        raise ModelFileError(f"cannot read sentiment model {path}: {exc}") from exc
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise ModelFileError(f"cannot read sentiment model {path}: bad field {exc}") from exc
 
 
 MODELS_DIR: Final = Path(__file__).with_name("models")

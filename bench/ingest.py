@@ -4,8 +4,8 @@
 
 Each trial runs in a fresh subprocess (so peak RSS is its own) against a fresh database file:
 - pipeline: the demo source at full speed → normalise → dedupe → analyse (brand, language,
-  question, influence; no sentiment yet) → triage (the rules of config.toml) → terms (for
-  trends and keyword spikes) → store, as `smcc ingest` runs it;
+  sentiment, question, influence) → triage (the rules of config.toml) → terms (for trends and
+  keyword spikes) → store, as `smcc ingest` runs it;
 - raw: the same rows (generated and triaged beforehand, not timed) inserted with a plain
   `executemany` of one-row INSERTs (authors, then mentions) in transactions of the same batch size
   into the same schema, plus the full-text index fill the schema needs — the floor for the store.
@@ -124,7 +124,7 @@ def trial_stages(count: int, db: Path) -> dict[str, Any]:
             mentions = timed("generate (demo)", demo_mentions, SEED, i, batch, catalog, utcnow())
             timed("normalise", normalise, mentions)
             mentions = timed("dedupe", recent.fresh, mentions)
-            timed("analyse (language, signals)", tagger.analyse, mentions)
+            timed("analyse (lang, sentiment, …)", tagger.analyse, mentions)
             timed("triage (rules)", triager.triage, mentions)
             terms = timed("terms (trends, keywords)", extractor.batch, mentions)
             rows = timed("rows for SQL", prepare_batch, mentions, terms)

@@ -47,8 +47,22 @@ def test_analyse_fills_language_question_influence_and_brand(analyzer: MentionAn
     assert [m.is_question for m in batch] == [True, True, False, False, False]
     assert batch[0].influence > batch[1].influence > 0
     assert batch[0].brand == "Nusantel"
-    # no sentiment analyzer yet: unknown, never a fake neutral 0
-    assert all(m.sentiment.score is None and m.sentiment.label == "unknown" for m in batch)
+    assert [m.sentiment.label for m in batch] == [
+        "negative",
+        "negative",
+        "positive",
+        "positive",
+        "unknown",  # no language: no score, never a fake neutral 0
+    ]
+    assert [m.sentiment.analyzer for m in batch] == [
+        "svm-id-smsa/1",
+        "logreg-ru-osc+lex/1",
+        "textblob-nl+emoji/1",
+        "vader+ridge-en/1",
+        "",
+    ]
+    assert all(-1 <= (m.sentiment.score or 0) <= 1 for m in batch)
+    assert batch[4].sentiment.score is None
 
 
 @pytest.mark.parametrize(
@@ -93,8 +107,9 @@ def test_analyze_command_answers_every_line() -> None:
     assert len(out) == 5
     assert out[0]["lang"] == "id"
     assert out[0]["is_question"] is True
-    assert out[0]["sentiment"] is None
-    assert out[0]["label"] == "unknown"
+    assert out[0]["sentiment"] < 0
+    assert out[0]["label"] == "negative"
+    assert out[0]["analyzer"] == "svm-id-smsa/1"
     assert out[1] == {"error": "empty text"}
     assert out[2]["lang"] == "ru"
     assert out[2]["input"] == {"ref": "a1"}

@@ -256,7 +256,7 @@ def test_brand_tagger_and_default_triage() -> None:
     assert ours.triage.tier == 3
     assert ours.triage.department == "social"
     assert ours.triage.sla_due == ours.created_at + timedelta(days=1)
-    assert ours.sentiment.score is None  # no analyser yet: unknown, never a fake 0
+    assert ours.sentiment.score is None  # brand tagging alone sets no sentiment
 
 
 async def test_cursor_only_page_moves_the_cursor(store: Store) -> None:

@@ -26,7 +26,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from smcc import __version__
+from smcc import __version__, cli_sentiment
 from smcc import config as cfg
 from smcc import ingest as ingest_mod
 from smcc.models import Mention
@@ -595,14 +595,36 @@ def analyze_cmd(ctx: Ctx) -> None:
     empty or undecodable line gives an object with an `error` field instead, and the run goes on.
     """
     from smcc.analysis.analyzer import MentionAnalyzer, analyze_line
+    from smcc.analysis.sentiment.linear import ModelFileError
 
     config, _ = ctx.config()
     analyzer = MentionAnalyzer(config.analysis.languages)
     stdout = sys.stdout
-    for raw in sys.stdin.buffer:
-        stdout.write(json.dumps(analyze_line(raw, analyzer), ensure_ascii=False))
-        stdout.write("\n")
-        stdout.flush()  # results as they come, for `tail -f … | smcc analyze`
+    try:
+        for raw in sys.stdin.buffer:
+            stdout.write(json.dumps(analyze_line(raw, analyzer), ensure_ascii=False))
+            stdout.write("\n")
+            stdout.flush()  # results as they come, for `tail -f … | smcc analyze`
+    except ModelFileError as exc:  # a damaged install: say which file, not a traceback
+        fail(str(exc))
+
+
+# ---------------------------------------------------------------------------------------------
+# eval, train (commands in smcc.cli_sentiment)
+
+
+@main.group("eval")
+def eval_group() -> None:
+    """Measure analyzers against labelled data."""
+
+
+@main.group("train")
+def train_group() -> None:
+    """Retrain the shipped models (needs the `train` extra)."""
+
+
+eval_group.add_command(common(cli_sentiment.eval_sentiment))
+train_group.add_command(common(cli_sentiment.train_sentiment))
 
 
 # Signals (alerts, trends, share, hours) live in their own module; registered here.

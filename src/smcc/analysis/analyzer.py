@@ -1,7 +1,8 @@
-"""The analyse stage of the pipeline: brand, language, question and influence for every mention.
+"""The analyse stage of the pipeline: brand, language, sentiment, question and influence.
 
-Sentiment joins here once its analyzers land; until then a mention's sentiment stays "unknown"
-with no score — never a fake neutral 0.
+Language detection and sentiment run once per mention, in the pipeline's worker thread. A
+mention in a language without a sentiment analyzer (or in no language) stays "unknown" with no
+score — never a fake neutral 0.
 """
 
 from __future__ import annotations
@@ -12,9 +13,15 @@ from typing import Any
 
 from smcc.analysis.brands import BrandTagger
 from smcc.analysis.language import LanguageDetector
+from smcc.analysis.sentiment import SentimentRouter
 from smcc.analysis.signals import influence, is_question
 from smcc.config import Brand
 from smcc.models import Mention
+
+
+def language_confidence(language: str | None, confidence: float) -> float | None:
+    """The confidence worth storing: only when a language was answered (else None, not 0.0)."""
+    return confidence if language is not None else None
 
 
 class MentionAnalyzer:
@@ -30,15 +37,18 @@ class MentionAnalyzer:
     ) -> None:
         self.detector = detector or LanguageDetector(languages)
         self.brands = BrandTagger(brands, competitors)
+        self.sentiment = SentimentRouter()
 
     def analyse(self, batch: list[Mention]) -> None:
         self.brands.analyse(batch)
         # Every mention is identified, also when the platform sent a language: platform hints
         # are often wrong on short posts and the confidence must mean the same for every source.
         detected = self.detector.detect_many(m.text for m in batch)
+        sentiment = self.sentiment.analyse
         for mention, (language, confidence) in zip(batch, detected, strict=True):
             mention.language = language
-            mention.lang_confidence = confidence if language is not None else None
+            mention.lang_confidence = language_confidence(language, confidence)
+            mention.sentiment = sentiment(mention.text, language)
             mention.is_question = is_question(mention.text)
             mention.influence = influence(mention.author, mention.engagement)
 
@@ -66,12 +76,14 @@ def analyze_line(raw: bytes, analyzer: MentionAnalyzer) -> dict[str, Any]:
     if not text.strip():
         return {"error": "empty text"}
     language, confidence = analyzer.detector.detect(text)
+    stored = language_confidence(language, confidence)
+    sentiment = analyzer.sentiment.analyse(text, language)
     result: dict[str, Any] = {
         "lang": language,
-        "lang_confidence": round(confidence, 4) if language is not None else None,
-        "sentiment": None,
-        "label": "unknown",
-        "analyzer": "",
+        "lang_confidence": round(stored, 4) if stored is not None else None,
+        "sentiment": sentiment.score,
+        "label": sentiment.label,
+        "analyzer": sentiment.analyzer,
         "is_question": is_question(text),
     }
     if record is not None:

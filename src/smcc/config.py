@@ -245,6 +245,23 @@ class TwitterSourceConfig(_NetworkSource):
 class MastodonSourceConfig(_NetworkSource):
     type: Literal["mastodon"] = "mastodon"
     streaming: bool = True
+    """Listen on the streaming API (server-sent events), polling only while it is down."""
+    streaming_url: str = ""
+    """Where the streaming API lives when not at base_url (the instance's `urls.streaming`)."""
+    notifications: bool = True
+    """Read mentions of the account the access token belongs to (needs the token)."""
+    hashtags: list[str] | None = None
+    """Hashtag timelines to follow; by default the brands' hashtags."""
+
+    @field_validator("streaming_url")
+    @classmethod
+    def _streaming_url(cls, url: str) -> str:
+        return _NetworkSource._url(url)
+
+    @field_validator("hashtags")
+    @classmethod
+    def _tags(cls, tags: list[str] | None) -> list[str] | None:
+        return None if tags is None else [t.lstrip("#") for t in tags if t.lstrip("#")]
 
 
 class BlueskySourceConfig(_NetworkSource):

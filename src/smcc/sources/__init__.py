@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from smcc.config import Config, DemoSourceConfig, ReplaySourceConfig, SourceConfig
+from smcc.config import (
+    Config,
+    DemoSourceConfig,
+    MastodonSourceConfig,
+    ReplaySourceConfig,
+    SourceConfig,
+)
 from smcc.sources.base import Fetched, HealthState, Source, SourceError, SourceHealth
 
 __all__ = [
@@ -38,9 +44,13 @@ def build_source(
         from smcc.sources.replay import ReplaySource
 
         return ReplaySource(name, settings, limit=limit)
+    if isinstance(settings, MastodonSourceConfig):
+        from smcc.sources.mastodon import MastodonSource
+
+        return MastodonSource(name, settings, config)
     raise SourceUnavailable(
         f"source '{name}': type '{settings.type}' is not available in this version of smcc yet "
-        "(demo and replay are); set `enabled = false` on it for now"
+        "(demo, replay and mastodon are); set `enabled = false` on it for now"
     )
 
 

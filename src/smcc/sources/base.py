@@ -134,6 +134,11 @@ class Source(abc.ABC):
         """Post `text` as a reply to `mention`; return the platform's id of the new post."""
         raise NotImplementedError(f"source {self.name!r} ({self.type}) cannot reply")
 
+    async def thread(self, mention: Mention) -> list[Mention]:
+        """The conversation around `mention` for the detail pane, oldest first, the mention
+        itself included; sources that cannot fetch threads return just the mention."""
+        return [mention]
+
     async def post(self, text: str, idempotency_key: str) -> str:
         """Publish `text` as a new post; return the platform's id."""
         raise NotImplementedError(f"source {self.name!r} ({self.type}) cannot post")

@@ -25,7 +25,7 @@ import email.utils
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -462,12 +462,15 @@ class HttpApi:
         *,
         params: Mapping[str, Any] | None = None,
         idle_timeout: float,
+        on_open: Callable[[], None] | None = None,
     ) -> AsyncIterator[tuple[str, str]]:
         """(event, data) pairs of a server-sent-events stream, until it fails.
 
         `idle_timeout` is how long the stream may stay silent (heartbeats count) before it is
         taken as dead. The stream ending, dropping or stalling raises SourceError, so a caller
         always learns that it must fall back (e.g. to polling) — a stream never just stops.
+        `on_open` is called once the server has accepted the stream (before any event), so a
+        caller can poll for what came before without leaving a gap.
         """
         request = self.client.build_request(
             "GET",
@@ -493,6 +496,8 @@ class HttpApi:
                 await response.aread()
                 raise self._status_error(where, response)
             self.last_ok = utcnow()
+            if on_open is not None:
+                on_open()
             event, data = "message", list[str]()
             async for line in response.aiter_lines():
                 if not line:

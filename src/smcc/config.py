@@ -275,11 +275,35 @@ class RedditSourceConfig(_NetworkSource):
     user_agent: str = "smcc (social media command center)"
 
 
+class RssFeed(_Cfg):
+    """One feed with its own polling interval: `{url = "https://…", interval = "15m"}`."""
+
+    url: str
+    interval: Duration | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _feed_url(cls, url: str) -> str:
+        return _feed_url(url)
+
+
+def _feed_url(url: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", url):
+        raise ValueError(f"'{url}' is not an http(s) URL")
+    return url
+
+
 class RssSourceConfig(_SourceBase):
     type: Literal["rss"] = "rss"
-    feeds: list[str] = Field(min_length=1)
+    feeds: list[str | RssFeed] = Field(min_length=1)
+    """Feed URLs, or tables with a per-feed `interval`."""
     interval: Duration = timedelta(minutes=5)
     timeout: Duration = timedelta(seconds=20)
+
+    @field_validator("feeds")
+    @classmethod
+    def _feeds(cls, feeds: list[str | RssFeed]) -> list[str | RssFeed]:
+        return [_feed_url(f) if isinstance(f, str) else f for f in feeds]
 
 
 SourceConfig = Annotated[

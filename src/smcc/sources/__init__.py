@@ -13,6 +13,7 @@ from smcc.config import (
     DemoSourceConfig,
     MastodonSourceConfig,
     ReplaySourceConfig,
+    RssSourceConfig,
     SourceConfig,
 )
 from smcc.sources.base import Fetched, HealthState, Source, SourceError, SourceHealth
@@ -48,9 +49,13 @@ def build_source(
         from smcc.sources.mastodon import MastodonSource
 
         return MastodonSource(name, settings, config)
+    if isinstance(settings, RssSourceConfig):
+        from smcc.sources.rss import RssSource
+
+        return RssSource(name, settings)
     raise SourceUnavailable(
         f"source '{name}': type '{settings.type}' is not available in this version of smcc yet "
-        "(demo, replay and mastodon are); set `enabled = false` on it for now"
+        "(demo, replay, mastodon and rss are); set `enabled = false` on it for now"
     )
 
 

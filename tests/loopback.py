@@ -219,7 +219,10 @@ def _handler(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
                 return
             self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
-            self.wfile.write(reply.body)
+            try:
+                self.wfile.write(reply.body)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up waiting (a stall test)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 

@@ -291,9 +291,11 @@ class RssSource(Source):
             self.health.warn(f"{state.url}: {parsed.problem}{got}")
         if not parsed.entries and parsed.problem:
             raise SourceError(f"{state.url}: {parsed.problem}")
-        # Validators are kept only once the document was usable: a broken answer is refetched.
-        state.etag = response.headers.get("etag") or None
-        state.modified = response.headers.get("last-modified") or None
+        # Validators are kept only for a sound document: a truncated answer may carry the full
+        # one's ETag, and a 304 to it next time would hide the entries it lost.
+        sound = not parsed.problem
+        state.etag = (response.headers.get("etag") or None) if sound else None
+        state.modified = (response.headers.get("last-modified") or None) if sound else None
         seen = set(state.seen)
         fresh: list[Mention] = []
         for entry in reversed(parsed.entries):  # feeds list newest first; hand on oldest first

@@ -9,6 +9,7 @@ with every item exactly once.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -166,7 +167,10 @@ def mastodon(base_url: str, monkeypatch: pytest.MonkeyPatch, token: str = TOKEN)
     return build_source("m", config.sources["m"], config)
 
 
-async def test_mastodon_survives_every_fault(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_mastodon_survives_every_fault(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     plan = {2: "429", 3: "500", 5: "502", 6: "503", 8: "reset", 9: "stall", 11: "truncated"}
     plan[12] = "wrong shape"
     fake = FakeNotifications()
@@ -184,6 +188,8 @@ async def test_mastodon_survives_every_fault(monkeypatch: pytest.MonkeyPatch) ->
     assert source.health.errors == len(plan)
     assert json.loads(store.cursor("m") or "") == {"notifications": str(TOTAL)}
     assert TOKEN not in seen
+    assert "/api/v1/notifications" in caplog.text  # requests and failures were logged …
+    assert TOKEN not in caplog.text  # … without the token
 
 
 async def test_mastodon_expired_token_fails_then_resumes_with_a_new_one(

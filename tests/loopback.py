@@ -213,6 +213,8 @@ def _handler(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             if reply.stream is not None:
                 self.send_header("Transfer-Encoding", "chunked")
+                # The connection is closed after a stream: say so, or the client may reuse it.
+                self.send_header("Connection", "close")
                 self.end_headers()
                 try:
                     for chunk in reply.stream:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -13,13 +14,14 @@ import pytest
 
 from loopback import LoopbackServer, Reply
 from smcc.config import parse_config
-from smcc.sources.base import SourceError
+from smcc.sources.base import CheckStatus, SourceError
 from smcc.sources.http import (
     REDACTED,
     USER_AGENT,
     Credentials,
     HttpApi,
     RateBudget,
+    http_checks,
     parse_reset,
     parse_retry_after,
     redact_url,
@@ -249,3 +251,79 @@ def test_unreadable_secrets_file_is_credentials_missing(
     assert TOKEN not in str(caught.value)
     path.chmod(0o600)
     assert Credentials.lookup(config, "brand-mastodon", ["access_token"]).get("access_token")
+
+
+async def drain(events: AsyncIterator[tuple[str, str]], into: list[tuple[str, str]]) -> None:
+    async for item in events:
+        into.append(item)
+
+
+async def test_sse_events_yield_then_raise_when_the_stream_ends_or_stalls() -> None:
+    with LoopbackServer() as server:
+        server.route(
+            "GET",
+            "/api/v1/streaming/user",
+            Reply.sse([("update", '{"id": "1"}'), ("notification", '{"id": "2"}')]),
+            times=1,
+        )
+
+        def silent(_request: object) -> Reply:
+            def chunks() -> Iterator[bytes]:
+                yield b":)\n\n"
+                time.sleep(0.8)
+                yield b"event: update\ndata: {}\n\n"
+
+            return Reply(headers={"Content-Type": "text/event-stream"}, stream=chunks())
+
+        server.route("GET", "/api/v1/streaming/user", silent)
+        client = api(server)
+        got: list[tuple[str, str]] = []
+        with pytest.raises(SourceError, match="stream ended by the server"):
+            await drain(client.sse_events("/api/v1/streaming/user", idle_timeout=1), got)
+        assert got == [("update", '{"id": "1"}'), ("notification", '{"id": "2"}')]
+        with pytest.raises(SourceError, match=r"stream silent for 0.3s"):
+            await drain(client.sse_events("/api/v1/streaming/user", idle_timeout=0.3), got)
+        await client.aclose()
+    assert len(got) == 2
+
+
+async def test_sse_events_refused_with_status() -> None:
+    with LoopbackServer() as server:
+        server.route("GET", "/s", Reply.json({"error": "nope"}, 401))
+        client = api(server)
+        with pytest.raises(SourceError, match="credentials rejected") as caught:
+            await drain(client.sse_events("/s", idle_timeout=1), [])
+        await client.aclose()
+    assert caught.value.fatal
+
+
+async def test_http_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SMCC_BRAND_MASTODON_ACCESS_TOKEN", raising=False)
+    config = parse_config('[sources.brand-mastodon]\ntype = "mastodon"\n')
+    missing = Credentials.lookup(config, "brand-mastodon", ["access_token"])
+    with LoopbackServer() as server:
+        server.route(
+            "GET", "/me", Reply.json({"error": "The access token is invalid"}, 401), times=1
+        )
+        server.route("GET", "/me", Reply.json({}, headers={"X-RateLimit-Remaining": "299"}))
+        client = api(server)
+        no_creds = await http_checks(client, missing, "/me")
+        rejected = await http_checks(client, None, "/me")
+        fine = await http_checks(client, None, "/me")
+        await client.aclose()
+    assert [(c.what, c.status) for c in no_creds] == [("credentials", CheckStatus.FAIL)]
+    assert (
+        no_creds[0].fix == "export SMCC_BRAND_MASTODON_ACCESS_TOKEN=… or add it to the secrets file"
+    )
+    assert [(c.what, c.status) for c in rejected] == [
+        ("endpoint", CheckStatus.OK),
+        ("auth", CheckStatus.FAIL),
+        ("rate limit", CheckStatus.OK),
+    ]
+    assert [c.status for c in fine] == [CheckStatus.OK] * 3
+    assert fine[2].detail == "299 left"
+    unreachable = HttpApi("x", "http://127.0.0.1:9", timeout=0.5)
+    down = await http_checks(unreachable, None, "/me")
+    await unreachable.aclose()
+    assert [(c.what, c.status) for c in down] == [("endpoint", CheckStatus.FAIL)]
+    assert "check base_url" in down[0].fix

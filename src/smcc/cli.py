@@ -638,6 +638,10 @@ from smcc.cli_rules import rules_group  # noqa: E402
 
 main.add_command(rules_group)
 
+from smcc.cli_doctor import doctor_cmd  # noqa: E402
+
+main.add_command(doctor_cmd)
+
 
 def run() -> None:  # pragma: no cover - console entry for `python -m smcc`
     main()

@@ -245,6 +245,23 @@ class TwitterSourceConfig(_NetworkSource):
 class MastodonSourceConfig(_NetworkSource):
     type: Literal["mastodon"] = "mastodon"
     streaming: bool = True
+    """Listen on the streaming API (server-sent events), polling only while it is down."""
+    streaming_url: str = ""
+    """Where the streaming API lives when not at base_url (the instance's `urls.streaming`)."""
+    notifications: bool = True
+    """Read mentions of the account the access token belongs to (needs the token)."""
+    hashtags: list[str] | None = None
+    """Hashtag timelines to follow; by default the brands' hashtags."""
+
+    @field_validator("streaming_url")
+    @classmethod
+    def _streaming_url(cls, url: str) -> str:
+        return _NetworkSource._url(url)
+
+    @field_validator("hashtags")
+    @classmethod
+    def _tags(cls, tags: list[str] | None) -> list[str] | None:
+        return None if tags is None else [t.lstrip("#") for t in tags if t.lstrip("#")]
 
 
 class BlueskySourceConfig(_NetworkSource):
@@ -260,11 +277,35 @@ class RedditSourceConfig(_NetworkSource):
     """Where OAuth tokens come from: https://www.reddit.com when empty (or a loopback server)."""
 
 
+class RssFeed(_Cfg):
+    """One feed with its own polling interval: `{url = "https://…", interval = "15m"}`."""
+
+    url: str
+    interval: Duration | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _feed_url(cls, url: str) -> str:
+        return _feed_url(url)
+
+
+def _feed_url(url: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", url):
+        raise ValueError(f"'{url}' is not an http(s) URL")
+    return url
+
+
 class RssSourceConfig(_SourceBase):
     type: Literal["rss"] = "rss"
-    feeds: list[str] = Field(min_length=1)
+    feeds: list[str | RssFeed] = Field(min_length=1)
+    """Feed URLs, or tables with a per-feed `interval`."""
     interval: Duration = timedelta(minutes=5)
     timeout: Duration = timedelta(seconds=20)
+
+    @field_validator("feeds")
+    @classmethod
+    def _feeds(cls, feeds: list[str | RssFeed]) -> list[str | RssFeed]:
+        return [_feed_url(f) if isinstance(f, str) else f for f in feeds]
 
 
 SourceConfig = Annotated[

@@ -12,8 +12,10 @@ from smcc.config import (
     BlueskySourceConfig,
     Config,
     DemoSourceConfig,
+    MastodonSourceConfig,
     RedditSourceConfig,
     ReplaySourceConfig,
+    RssSourceConfig,
     SourceConfig,
     TwitterSourceConfig,
     credential,
@@ -47,6 +49,14 @@ def build_source(
         from smcc.sources.replay import ReplaySource
 
         return ReplaySource(name, settings, limit=limit)
+    if isinstance(settings, MastodonSourceConfig):
+        from smcc.sources.mastodon import MastodonSource
+
+        return MastodonSource(name, settings, config)
+    if isinstance(settings, RssSourceConfig):
+        from smcc.sources.rss import RssSource
+
+        return RssSource(name, settings)
     if isinstance(settings, TwitterSourceConfig):
         from smcc.sources.twitter import TwitterSource
 
@@ -65,8 +75,8 @@ def build_source(
 
         return RedditSource(name, settings, [*config.brands, *config.competitors], config)
     raise SourceUnavailable(
-        f"source '{name}': type '{settings.type}' is not available in this version of smcc yet "
-        "(demo, replay, twitter, bluesky and reddit are); set `enabled = false` on it for now"
+        f"source '{name}': type '{settings.type}' is not available in this version of smcc; "
+        "set `enabled = false` on it"
     )
 
 

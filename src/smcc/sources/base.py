@@ -93,6 +93,24 @@ class Backoff:
         return utcnow() + timedelta(seconds=delay)
 
 
+class CheckStatus(enum.StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of `smcc doctor`: what was checked, how it went, and what to do about it."""
+
+    what: str
+    """credentials | endpoint | auth | rate limit | … (short, lower case)."""
+    status: CheckStatus
+    detail: str
+    fix: str = ""
+
+
 class Source(abc.ABC):
     """One configured source (`[sources.NAME]`). Subclasses implement :meth:`stream`."""
 
@@ -116,9 +134,19 @@ class Source(abc.ABC):
         """Post `text` as a reply to `mention`; return the platform's id of the new post."""
         raise NotImplementedError(f"source {self.name!r} ({self.type}) cannot reply")
 
+    async def thread(self, mention: Mention) -> list[Mention]:
+        """The conversation around `mention` for the detail pane, oldest first, the mention
+        itself included; sources that cannot fetch threads return just the mention."""
+        return [mention]
+
     async def post(self, text: str, idempotency_key: str) -> str:
         """Publish `text` as a new post; return the platform's id."""
         raise NotImplementedError(f"source {self.name!r} ({self.type}) cannot post")
+
+    async def check(self) -> list[Check]:
+        """What `smcc doctor` shows for this source; network sources ask their platform
+        (credentials present, endpoint reachable, auth accepted, rate-limit budget)."""
+        return [Check("source", CheckStatus.OK, f"{self.type}: nothing to check")]
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, most sources hold nothing
         """Release connections; called once when the pipeline stops."""

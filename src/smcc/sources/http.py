@@ -9,6 +9,8 @@
   ``retry_after`` when the server said when to come back, and ``fatal=True`` for 401/403
   ("credentials rejected"). It records the remaining rate-limit budget (:class:`RateBudget`) for
   ``smcc doctor`` and refuses to spend a budget the server says is used up until it resets.
+- :meth:`HttpApi.sse_events`: a server-sent-events stream whose end, drop or silence raises.
+- :func:`http_checks`: what `smcc doctor` asks of any HTTP source.
 - :class:`Credentials`: the one place a source's required credentials are looked up; a missing one
   becomes the fatal health "credentials missing: set SMCC_<NAME>_<FIELD> …".
 
@@ -23,7 +25,7 @@ import email.utils
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,7 +36,7 @@ import httpx
 from smcc import __version__
 from smcc.config import Config, SecretError, _env_name, credential
 from smcc.models import utcnow
-from smcc.sources.base import SourceError
+from smcc.sources.base import Check, CheckStatus, SourceError
 
 log = logging.getLogger(__name__)
 
@@ -461,8 +463,140 @@ class HttpApi:
             )
         return body
 
+    async def sse_events(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        idle_timeout: float,
+        on_open: Callable[[], None] | None = None,
+    ) -> AsyncIterator[tuple[str, str]]:
+        """(event, data) pairs of a server-sent-events stream, until it fails.
+
+        `idle_timeout` is how long the stream may stay silent (heartbeats count) before it is
+        taken as dead. The stream ending, dropping or stalling raises SourceError, so a caller
+        always learns that it must fall back (e.g. to polling) — a stream never just stops.
+        `on_open` is called once the server has accepted the stream (before any event), so a
+        caller can poll for what came before without leaving a gap.
+        """
+        request = self.client.build_request(
+            "GET",
+            path,
+            params=_clean_params(params),
+            headers={"Accept": "text/event-stream"},
+            timeout=httpx.Timeout(self.timeout, read=idle_timeout),
+        )
+        where = self._where("GET", request.url)
+        log.debug("%s: stream %s", self.source, where)
+        try:
+            response = await self.client.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise SourceError(f"{where}: no answer within {self.timeout:g}s ({exc!r})") from None
+        except httpx.TransportError as exc:
+            raise SourceError(
+                f"{where}: connection failed ({type(exc).__name__}: {self.redact(str(exc))})"
+            ) from None
+        try:
+            self.last_status = response.status_code
+            self.budget.update(response.headers)
+            if not 200 <= response.status_code < 300:
+                await response.aread()
+                raise self._status_error(where, response)
+            self.last_ok = utcnow()
+            if on_open is not None:
+                on_open()
+            event, data = "message", list[str]()
+            async for line in response.aiter_lines():
+                if not line:
+                    if data:
+                        yield event, "\n".join(data)
+                    event, data = "message", []
+                elif line.startswith(":"):
+                    continue  # a comment: the server's heartbeat
+                else:
+                    name, _, value = line.partition(":")
+                    value = value.removeprefix(" ")
+                    if name == "event":
+                        event = value
+                    elif name == "data":
+                        data.append(value)
+            raise SourceError(f"{where}: stream ended by the server")
+        except httpx.TimeoutException:
+            raise SourceError(f"{where}: stream silent for {idle_timeout:g}s") from None
+        except httpx.TransportError as exc:
+            raise SourceError(
+                f"{where}: stream dropped ({type(exc).__name__}: {self.redact(str(exc))})"
+            ) from None
+        finally:
+            await response.aclose()
+
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+async def http_checks(
+    api: HttpApi,
+    credentials: Credentials | None,
+    probe: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+) -> list[Check]:
+    """The checks `smcc doctor` runs on an HTTP source: credentials present, the endpoint
+    reachable, auth accepted (by GET `probe`, an endpoint that needs the credentials), and the
+    rate-limit budget the answer announced."""
+    checks: list[Check] = []
+    if credentials is not None:
+        try:
+            credentials.require()
+        except SourceError as exc:
+            checks.append(Check("credentials", CheckStatus.FAIL, str(exc), _fix(str(exc))))
+            return checks
+        names = ", ".join(credentials.values) or "none needed"
+        checks.append(Check("credentials", CheckStatus.OK, f"present ({names})"))
+    try:
+        await api.request("GET", probe, params=params)
+    except SourceError as exc:
+        if api.last_status is None:
+            checks.append(
+                Check(
+                    "endpoint",
+                    CheckStatus.FAIL,
+                    str(exc),
+                    f"check base_url ({api.client.base_url}) and the network",
+                )
+            )
+            return checks
+        checks.append(Check("endpoint", CheckStatus.OK, f"reachable (HTTP {api.last_status})"))
+        if exc.fatal:
+            checks.append(
+                Check("auth", CheckStatus.FAIL, str(exc), "renew the token or app password")
+            )
+        elif api.last_status == 429:
+            checks.append(Check("auth", CheckStatus.WARN, str(exc), "wait for the reset"))
+        else:
+            checks.append(Check("auth", CheckStatus.FAIL, str(exc), "see the error"))
+    else:
+        checks.append(Check("endpoint", CheckStatus.OK, f"reachable (HTTP {api.last_status})"))
+        checks.append(Check("auth", CheckStatus.OK, f"accepted by GET {probe}"))
+    budget = api.budget
+    if budget.remaining is None:
+        checks.append(Check("rate limit", CheckStatus.OK, "no budget announced"))
+    elif budget.remaining == 0:
+        checks.append(
+            Check("rate limit", CheckStatus.WARN, budget.describe(), "wait for the reset")
+        )
+    else:
+        checks.append(Check("rate limit", CheckStatus.OK, budget.describe()))
+    return checks
+
+
+def _fix(message: str) -> str:
+    match = re.search(r"set (SMCC_\S+)", message)
+    if match:
+        return f"export {match.group(1)}=… or add it to the secrets file"
+    if "chmod" in message:
+        return message.rsplit("run: ", 1)[-1]
+    return "see the error"
 
 
 def shape_error(where: str, problem: str) -> SourceError:

@@ -169,7 +169,7 @@ def test_names_and_urls() -> None:
 
 def test_every_category_and_language_appears_early() -> None:
     mentions = demo_mentions(42, 0, 3000, catalog(), T0)
-    # the first hour of demo time is calm: every category but outages
+    # the first ten minutes of demo time (12,000 mentions at 20/s) are calm: no outages
     assert set(Counter(m.raw["category"] for m in mentions)) == set(CATEGORIES) - {"outage"}
     assert {m.language for m in mentions} == set(LANGS)
     counts = Counter(m.raw["category"] for m in mentions)
@@ -184,12 +184,12 @@ def test_raw_tells_the_truth(first_5000: list[Mention]) -> None:
         assert m.language in LANGS
 
 
-def test_an_outage_burst_comes_after_a_calm_hour() -> None:
+def test_an_outage_burst_comes_after_a_calm_start() -> None:
     mentions = demo_mentions(42, 0, 9000, catalog(schedule=SLOW), T0)
     outages_ = [m for m in mentions if m.raw["category"] == "outage"]
     assert len(outages_) >= 100
     first = outages_[0].raw["seq"]
-    assert first >= CALM_START * SLOW.rate  # a fresh demo starts calm for an hour
+    assert first >= CALM_START * SLOW.rate  # a fresh demo starts calm (the detector's baseline)
     in_window = [m for m in mentions if first <= m.raw["seq"] <= first + 150]
     share = sum(m.raw["category"] == "outage" for m in in_window) / len(in_window)
     assert share > 0.6, "a burst should dominate its window"
@@ -206,7 +206,7 @@ def test_an_outage_burst_comes_after_a_calm_hour() -> None:
 def test_outages_happen_in_demo_time(seed: int) -> None:
     plan = outages(seed, Schedule(rate=20))
     found = [plan.number(k) for k in range(6)]
-    assert CALM_START <= found[0].start_seconds <= CALM_START + 20 * 60
+    assert CALM_START <= found[0].start_seconds <= CALM_START + 5 * 60
     for before, after in itertools.pairwise(found):
         gap = after.start_seconds - before.end_seconds
         assert OUTAGE_GAP[0] - 1 <= gap <= OUTAGE_GAP[1] + 1

@@ -206,7 +206,7 @@ class DemoSourceConfig(_SourceBase):
     speed: float = Field(default=1.0, ge=0)
     """How fast demo time runs: 1 = real time, 10 = ten times faster, 0 = as fast as possible."""
     bursts: bool = True
-    """Outages: none in the first hour, then one every 20–60 minutes of demo time."""
+    """Outages: the first 10–15 minutes in, then one every 20–60 minutes of demo time."""
     seed: int = 42
     languages: list[LangCode] = Field(default_factory=lambda: ["en", "id", "ru", "nl"])
 

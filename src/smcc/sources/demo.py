@@ -75,10 +75,11 @@ REPLY_WINDOW: Final = 50
 DEFAULT_RATE: Final = 20.0
 """Mentions per second of demo time outside outages when the config says `rate = 0`."""
 
-CALM_START: Final = 3600.0
-"""The first hour of demo time is always calm: no outage starts before it."""
-FIRST_OUTAGE: Final = (3600.0, 4800.0)
-"""When (seconds of demo time) the first outage starts: in the 20 minutes after the calm hour."""
+CALM_START: Final = 600.0
+"""The first ten minutes of demo time are always calm: long enough for the spike detector's
+baseline (`[analysis.spikes] min_baseline`), short enough that a new user sees a crisis soon."""
+FIRST_OUTAGE: Final = (600.0, 900.0)
+"""When (seconds of demo time) the first outage starts: 10–15 minutes into the demo."""
 OUTAGE_GAP: Final = (20 * 60.0, 60 * 60.0)
 """Seconds of demo time from the end of one outage to the start of the next."""
 OUTAGE_LENGTH: Final = (4 * 60.0, 10 * 60.0)

@@ -145,8 +145,19 @@ class Source(abc.ABC):
 
     async def check(self) -> list[Check]:
         """What `smcc doctor` shows for this source; network sources ask their platform
-        (credentials present, endpoint reachable, auth accepted, rate-limit budget)."""
-        return [Check("source", CheckStatus.OK, f"{self.type}: nothing to check")]
+        (credentials present, endpoint reachable, auth accepted, rate-limit budget).
+
+        The default is a warning, never "ok": a source that does not say how to check it has
+        not been checked, and doctor must not claim it works.
+        """
+        return [
+            Check(
+                "source",
+                CheckStatus.WARN,
+                f"not checked: the {self.type} source has no checks in this version",
+                "watch its health line in the console",
+            )
+        ]
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, most sources hold nothing
         """Release connections; called once when the pipeline stops."""

@@ -29,8 +29,8 @@ import httpx
 
 from smcc.config import BlueskySourceConfig, Brand, Config
 from smcc.models import Author, Engagement, Mention, utcnow
-from smcc.sources.base import Fetched, HealthState, Source, SourceError
-from smcc.sources.http import Credentials, HttpApi, shape_error
+from smcc.sources.base import Check, CheckStatus, Fetched, HealthState, Source, SourceError
+from smcc.sources.http import Credentials, HttpApi, http_checks, shape_error
 
 PUBLIC_PDS = "https://bsky.social"
 NOTIFICATION_REASONS = ("mention", "reply", "quote")
@@ -405,6 +405,28 @@ class BlueskySource(Source):
                 yield Fetched(mentions, dump_cursor(seen))
             self.health.set(HealthState.CONNECTED)
             await asyncio.sleep(self.config.interval.total_seconds())
+
+    # -- doctor
+
+    async def check(self) -> list[Check]:
+        """The app password present, the PDS reachable, a session created with it, and the
+        session accepted by an authenticated call (the unread count: cheap, changes nothing)."""
+        if not self.config.handle:
+            return [
+                Check(
+                    "config",
+                    CheckStatus.FAIL,
+                    "no `handle` set (the account that signs in)",
+                    f'set handle = "you.bsky.social" under [sources.{self.name}]',
+                )
+            ]
+        credentials = Credentials.lookup(self._app, self.name, ["app_password"])
+        return await http_checks(
+            self.api(),
+            credentials,
+            "/xrpc/app.bsky.notification.getUnreadCount",
+            sign_in=self.login,
+        )
 
     # -- thread, reply, post
 

@@ -30,8 +30,8 @@ from typing import Any, ClassVar
 
 from smcc.config import Brand, Config, RedditSourceConfig
 from smcc.models import Author, Engagement, Mention
-from smcc.sources.base import Fetched, HealthState, Source, SourceError
-from smcc.sources.http import Credentials, HttpApi, shape_error
+from smcc.sources.base import Check, CheckStatus, Fetched, HealthState, Source, SourceError
+from smcc.sources.http import Credentials, HttpApi, http_checks, shape_error
 
 OAUTH_API = "https://oauth.reddit.com"
 AUTH_HOST = "https://www.reddit.com"
@@ -292,6 +292,51 @@ class RedditSource(Source):
                 yield Fetched(mentions, dump_cursor(newest))
             self.health.set(HealthState.CONNECTED)
             await asyncio.sleep(self.config.interval.total_seconds())
+
+    # -- doctor
+
+    async def check(self) -> list[Check]:
+        """The app's id and secret present, a token granted by the auth host, the token
+        accepted by the API (one item of the first listing), the budget, and which grant it is
+        (app-only reads no inbox and cannot reply)."""
+        if not self.subreddits and not self.terms:
+            return [
+                Check(
+                    "config",
+                    CheckStatus.FAIL,
+                    "nothing to listen for",
+                    "set `subreddits` or `query`, or add brands",
+                )
+            ]
+        credentials = Credentials.lookup(
+            self._app,
+            self.name,
+            ["client_id", "client_secret"],
+            ["refresh_token", "username", "password"],
+        )
+        api, auth = self._apis()
+        _, path, params = self.listings()[0]
+        checks = await http_checks(
+            api,
+            credentials,
+            path,
+            params={**params, "limit": 1, "raw_json": 1},
+            sign_in=self.authenticate,
+            sign_in_api=auth,
+        )
+        if self._token and not self.user_grant:
+            env = Credentials.env_name(self.name, "refresh_token")
+            checks.append(
+                Check(
+                    "grant",
+                    CheckStatus.WARN,
+                    "app-only token: no inbox mentions, cannot reply",
+                    f"set {env} (or username and password of a script app)",
+                )
+            )
+        elif self._token:
+            checks.append(Check("grant", CheckStatus.OK, "user token: inbox read, replies allowed"))
+        return checks
 
     # -- thread and reply
 

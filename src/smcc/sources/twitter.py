@@ -35,7 +35,8 @@ from yarl import URL
 
 from smcc.config import Brand, SecretError, TwitterSourceConfig
 from smcc.models import Author, Engagement, Mention
-from smcc.sources.base import Fetched, HealthState, Source, SourceError
+from smcc.sources.base import Check, CheckStatus, Fetched, HealthState, Source, SourceError
+from smcc.sources.http import RateBudget, auth_failure, budget_check
 
 PUBLIC_API = "https://api.twitter.com"
 """Tweepy's host; OAuth 1.0a requests are signed for it even when sent through a proxy."""
@@ -271,6 +272,8 @@ class XClient(AsyncClient):  # type: ignore[misc]  # tweepy has no type hints
         self.timeout = timeout
         self.on_headers = on_headers
         self.session: aiohttp.ClientSession | None = None
+        self.last_status: int | None = None
+        """The HTTP status of the last answer (None: no answer came), for `smcc doctor`."""
 
     def _session(self) -> aiohttp.ClientSession:
         if self.session is None or self.session.closed:
@@ -303,6 +306,7 @@ class XClient(AsyncClient):  # type: ignore[misc]  # tweepy has no type hints
         json: Any = None,
         user_auth: bool = False,
     ) -> Any:
+        self.last_status = None
         headers = {"User-Agent": self.user_agent}
         url: URL | str
         if user_auth:
@@ -320,6 +324,7 @@ class XClient(AsyncClient):  # type: ignore[misc]  # tweepy has no type hints
             ) as response:
                 body = await response.read()
                 status, reason, got = response.status, response.reason, response.headers
+                self.last_status = status
         except TimeoutError:
             raise SourceError(f"X did not answer within {self.timeout:g}s ({route})") from None
         except aiohttp.ClientError as exc:
@@ -392,13 +397,6 @@ def rate_limit_wait(
     return after if after is not None else default
 
 
-@dataclass
-class RateBudget:
-    limit: int | None
-    remaining: int | None
-    reset: datetime | None
-
-
 # ---------------------------------------------------------------------------------------------
 # The source
 
@@ -461,18 +459,8 @@ class TwitterSource(Source):
         return True
 
     def _note_budget(self, route: str, headers: Mapping[str, str]) -> None:
-        def number(key: str) -> int | None:
-            value = headers.get(key, "")
-            return int(value) if value.isdigit() else None
-
-        reset = number("x-rate-limit-reset")
-        if number("x-rate-limit-limit") is None and reset is None:
-            return
-        self.budgets[route] = RateBudget(
-            number("x-rate-limit-limit"),
-            number("x-rate-limit-remaining"),
-            datetime.fromtimestamp(reset, tz=UTC) if reset is not None else None,
-        )
+        # X announces one budget per endpoint (and per token), so each route keeps its own.
+        self.budgets.setdefault(route, RateBudget()).update(headers)
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -579,6 +567,82 @@ class TwitterSource(Source):
                 yield Fetched(page.mentions, dump_cursor(since))
             self.health.set(HealthState.CONNECTED)
             await asyncio.sleep(self.config.interval.total_seconds())
+
+    # -- doctor
+
+    async def check(self) -> list[Check]:
+        """Credentials present, X reachable, the bearer token accepted (one recent search of
+        10 posts, or the account lookup when only `accounts` are set), the endpoint's budget."""
+        env = f"SMCC_{self.name.upper().replace('-', '_')}_BEARER_TOKEN"
+        if not self.queries and not self.accounts:
+            return [
+                Check(
+                    "config",
+                    CheckStatus.FAIL,
+                    "nothing to listen for",
+                    "set `query` or `accounts`, or add brands",
+                )
+            ]
+        try:
+            creds = self._read_credentials()
+        except SourceError as exc:
+            return [Check("credentials", CheckStatus.FAIL, str(exc), "see the error")]
+        if not creds.get("bearer_token"):
+            return [
+                Check(
+                    "credentials",
+                    CheckStatus.FAIL,
+                    "credentials missing: bearer_token",
+                    f"export {env}=… or add bearer_token to the secrets file",
+                )
+            ]
+        writes = (
+            "replies signed with the OAuth 1.0a set"
+            if self._user_auth()
+            else "replies need the bearer token to be an OAuth 2.0 user token"
+        )
+        present = ", ".join(f for f in CREDENTIAL_FIELDS if creds.get(f))
+        checks = [Check("credentials", CheckStatus.OK, f"present ({present}); {writes}")]
+        client = self.client()
+        if self.queries:
+            route, what = "/2/tweets/search/recent", "recent search"
+            call = client.search_recent_tweets(self.queries[0], max_results=10)
+        else:
+            route, what = "/2/users/by", "account lookup"
+            call = client.get_users(usernames=self.accounts[:100])
+        try:
+            await call
+        except SourceError as exc:
+            if client.last_status is None:
+                base = self.config.base_url or PUBLIC_API
+                checks.append(
+                    Check(
+                        "endpoint",
+                        CheckStatus.FAIL,
+                        str(exc),
+                        f"check base_url ({base}) and the network",
+                    )
+                )
+                return checks
+            checks.append(
+                Check("endpoint", CheckStatus.OK, f"reachable (HTTP {client.last_status})")
+            )
+            failure = auth_failure(exc, client.last_status)
+            if client.last_status in (401, 403) and failure.status is CheckStatus.FAIL:
+                fix = (
+                    f"renew the bearer token ({env})"
+                    if client.last_status == 401
+                    else "the app's access level must allow this endpoint"
+                )
+                failure = Check("auth", CheckStatus.FAIL, failure.detail, fix)
+            checks.append(failure)
+        else:
+            checks.append(
+                Check("endpoint", CheckStatus.OK, f"reachable (HTTP {client.last_status})")
+            )
+            checks.append(Check("auth", CheckStatus.OK, f"bearer token accepted by {what}"))
+        checks.append(budget_check(self.budgets.get(route, RateBudget()), f"rate limit ({what})"))
+        return checks
 
     # -- thread, reply, post
 

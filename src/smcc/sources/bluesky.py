@@ -21,21 +21,31 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterable, Mapping
-from datetime import datetime
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
 
 from smcc.config import BlueskySourceConfig, Brand, Config
 from smcc.models import Author, Engagement, Mention, utcnow
-from smcc.sources.base import Check, CheckStatus, Fetched, HealthState, Source, SourceError
+from smcc.sources.base import (
+    Check,
+    CheckStatus,
+    Fetched,
+    HealthState,
+    HistoryPage,
+    Source,
+    SourceError,
+)
 from smcc.sources.http import Credentials, HttpApi, http_checks, shape_error
 
 PUBLIC_PDS = "https://bsky.social"
 NOTIFICATION_REASONS = ("mention", "reply", "quote")
 PAGE_SIZE = 100
 MAX_PAGES = 20
+BACKFILL_PAGES = 100
+"""Pages of history per timeline and backfill (10,000 posts of a search)."""
 EXPIRED = {"ExpiredToken", "InvalidToken"}
 
 
@@ -406,6 +416,72 @@ class BlueskySource(Source):
             self.health.set(HealthState.CONNECTED)
             await asyncio.sleep(self.config.interval.total_seconds())
 
+    # -- history
+
+    backfill_limits = (
+        "search reaches what the AppView has indexed (searchPosts since/until); "
+        "notifications as far back as the account's list goes"
+    )
+
+    async def backfill(
+        self, since: datetime, until: datetime, skip: Collection[str] = ()
+    ) -> AsyncIterator[HistoryPage]:
+        """Notifications paged back with their cursor until past `since`; each term searched
+        with `since`/`until` (the lexicon's own window) and paged with its cursor."""
+        self._credentials()
+        if "notifications" not in skip:
+            cursor: str | None = None
+            for page_number in range(1, BACKFILL_PAGES + 1):
+                params: dict[str, Any] = {"limit": 50, "reasons": list(NOTIFICATION_REASONS)}
+                if cursor:
+                    params["cursor"] = cursor
+                body = await self.call(
+                    "GET", "app.bsky.notification.listNotifications", params=params
+                )
+                items = body.get("notifications")
+                if not isinstance(items, list):
+                    raise shape_error("listNotifications", "`notifications` is not a list")
+                mentions: list[Mention] = []
+                for item in items:
+                    self._keep(mentions, lambda i=item: notification_to_mention(i, self.name))
+                times = [
+                    t
+                    for i in items
+                    if isinstance(i, Mapping) and (t := _time(i.get("indexedAt"))) is not None
+                ]
+                cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
+                done = (
+                    not cursor
+                    or not items
+                    or (bool(times) and min(times) < since)
+                    or page_number == BACKFILL_PAGES
+                )
+                yield HistoryPage("notifications", mentions, done)
+                if done:
+                    break
+        window = {"since": _iso(since), "until": _iso(until)}
+        for term in self.terms:
+            key = f"search:{term}"
+            if key in skip:
+                continue
+            cursor = None
+            for page_number in range(1, BACKFILL_PAGES + 1):
+                params = {"q": term, "sort": "latest", "limit": PAGE_SIZE, **window}
+                if cursor:
+                    params["cursor"] = cursor
+                body = await self.call("GET", "app.bsky.feed.searchPosts", params=params)
+                posts = body.get("posts")
+                if not isinstance(posts, list):
+                    raise shape_error("searchPosts", "`posts` is not a list")
+                mentions = []
+                for post in posts:
+                    self._keep(mentions, lambda p=post: post_view_to_mention(p, self.name))
+                cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
+                done = not cursor or not posts or page_number == BACKFILL_PAGES
+                yield HistoryPage(key, mentions, done)
+                if done:
+                    break
+
     # -- doctor
 
     async def check(self) -> list[Check]:
@@ -470,6 +546,11 @@ class BlueskySource(Source):
 
     async def post(self, text: str, idempotency_key: str) -> str:
         return await self._create(text, None)
+
+
+def _iso(when: datetime) -> str:
+    """A datetime as the lexicon's `datetime` format (UTC, Z)."""
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _xrpc_error(response: httpx.Response) -> str:

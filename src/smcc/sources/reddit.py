@@ -24,19 +24,29 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from smcc.config import Brand, Config, RedditSourceConfig
 from smcc.models import Author, Engagement, Mention
-from smcc.sources.base import Check, CheckStatus, Fetched, HealthState, Source, SourceError
+from smcc.sources.base import (
+    Check,
+    CheckStatus,
+    Fetched,
+    HealthState,
+    HistoryPage,
+    Source,
+    SourceError,
+)
 from smcc.sources.http import Credentials, HttpApi, http_checks, shape_error
 
 OAUTH_API = "https://oauth.reddit.com"
 AUTH_HOST = "https://www.reddit.com"
 PAGE_SIZE = 100
 MAX_PAGES = 10
+BACKFILL_PAGES = 10
+"""Reddit serves at most about 1,000 items of a listing, 100 a page."""
 POST_IN_LINK = re.compile(r"/comments/([a-z0-9]+)/")
 
 
@@ -292,6 +302,55 @@ class RedditSource(Source):
                 yield Fetched(mentions, dump_cursor(newest))
             self.health.set(HealthState.CONNECTED)
             await asyncio.sleep(self.config.interval.total_seconds())
+
+    # -- history
+
+    backfill_limits = (
+        "each listing reaches back about 1,000 items (Reddit's own limit); "
+        "inbox mentions only with a user token"
+    )
+
+    async def backfill(
+        self, since: datetime, until: datetime, skip: Collection[str] = ()
+    ) -> AsyncIterator[HistoryPage]:
+        """Every listing paged back with `after` until it passes `since` or Reddit stops."""
+        self._credentials()
+        if not self.subreddits and not self.terms:
+            raise SourceError("nothing to listen for: set `subreddits` or `query`", fatal=True)
+        if not self._token:
+            await self.authenticate()
+        oldest_wanted = since.timestamp()
+        for key, path, params in self.listings():
+            if key in skip:
+                continue
+            after: str | None = None
+            for page_number in range(1, BACKFILL_PAGES + 1):
+                query = {**params, "limit": PAGE_SIZE, "after": after}
+                children, after = listing_children(await self.call("GET", path, params=query), path)
+                mentions: list[Mention] = []
+                oldest: float | None = None
+                for child in children:
+                    data = child.get("data")
+                    created = data.get("created_utc") if isinstance(data, Mapping) else None
+                    if isinstance(created, int | float):
+                        oldest = min(oldest if oldest is not None else created, float(created))
+                    try:
+                        mention = thing_to_mention(child, self.name)
+                    except (KeyError, ValueError, TypeError) as exc:
+                        self.health.warn(f"unreadable item skipped ({type(exc).__name__}: {exc})")
+                        continue
+                    if mention is not None:
+                        mentions.append(mention)
+                done = (
+                    not after
+                    or not children
+                    or (oldest is not None and oldest < oldest_wanted)
+                    or page_number == BACKFILL_PAGES
+                )
+                self.health.fetched += len(mentions)
+                yield HistoryPage(key, mentions, done)
+                if done:
+                    break
 
     # -- doctor
 

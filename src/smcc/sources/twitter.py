@@ -23,9 +23,9 @@ import asyncio
 import html
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import aiohttp
@@ -35,7 +35,15 @@ from yarl import URL
 
 from smcc.config import Brand, SecretError, TwitterSourceConfig
 from smcc.models import Author, Engagement, Mention
-from smcc.sources.base import Check, CheckStatus, Fetched, HealthState, Source, SourceError
+from smcc.sources.base import (
+    Check,
+    CheckStatus,
+    Fetched,
+    HealthState,
+    HistoryPage,
+    Source,
+    SourceError,
+)
 from smcc.sources.http import RateBudget, auth_failure, budget_check
 
 PUBLIC_API = "https://api.twitter.com"
@@ -46,6 +54,10 @@ MAX_QUERY = 512
 
 PAGE_SIZE = 100
 MAX_PAGES = 50
+BACKFILL_PAGES = 100
+"""Pages of history per timeline and backfill (10,000 posts)."""
+RECENT_WINDOW = timedelta(days=7)
+"""How far back recent search and the mentions timeline reach at the standard access levels."""
 """Pages read per timeline and poll; past that the poll stops and says so (5,000 posts)."""
 
 TWEET_FIELDS = [
@@ -567,6 +579,63 @@ class TwitterSource(Source):
                 yield Fetched(page.mentions, dump_cursor(since))
             self.health.set(HealthState.CONNECTED)
             await asyncio.sleep(self.config.interval.total_seconds())
+
+    # -- history
+
+    backfill_limits = (
+        "recent search and the mentions timeline reach back 7 days at the standard access "
+        "levels (full-archive search needs Pro or Enterprise access); older history is not "
+        "fetched"
+    )
+
+    async def backfill(
+        self, since: datetime, until: datetime, skip: Collection[str] = ()
+    ) -> AsyncIterator[HistoryPage]:
+        """Each timeline read with `start_time`/`end_time` (clamped to what X serves: the
+        last 7 days, ending 10 seconds ago) and paged back with its next token."""
+        if not self.queries and not self.accounts:
+            raise SourceError(
+                "nothing to listen for: set `query` or `accounts`, or add brands", fatal=True
+            )
+        if not self._read_credentials().get("bearer_token"):
+            raise SourceError("credentials missing: bearer_token", fatal=True)
+        now = datetime.now(UTC)
+        earliest = now - RECENT_WINDOW + timedelta(minutes=1)
+        latest = now - timedelta(seconds=10)
+        start, end = max(since, earliest), min(until, latest)
+        if since < earliest:
+            self.health.warn(
+                f"X serves the last 7 days only: history before {earliest:%Y-%m-%d %H:%M}Z "
+                "is not fetched"
+            )
+        if start >= end:
+            return
+        await self._resolve_accounts()
+        for key, method, target in self.timelines():
+            if key in skip:
+                continue
+            token_param = "next_token" if method == "search_recent_tweets" else "pagination_token"
+            token: str | None = None
+            for page_number in range(1, BACKFILL_PAGES + 1):
+                params: dict[str, Any] = {
+                    "max_results": PAGE_SIZE,
+                    "tweet_fields": TWEET_FIELDS,
+                    "user_fields": USER_FIELDS,
+                    "expansions": EXPANSIONS,
+                    "start_time": start,
+                    "end_time": end,
+                }
+                if token:
+                    params[token_param] = token
+                page = parse_page(await self._call(method, target, **params), self.name)
+                for problem in page.problems:
+                    self.health.warn(problem)
+                token = page.next_token
+                done = not token or page_number == BACKFILL_PAGES
+                self.health.fetched += len(page.mentions)
+                yield HistoryPage(key, page.mentions, done)
+                if done:
+                    break
 
     # -- doctor
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -39,6 +40,7 @@ from smcc.sources.base import (
     SourceError,
 )
 from smcc.sources.http import Credentials, HttpApi, http_checks, shape_error
+from smcc.sources.jetstream import Jetstream, concerns, event_post, resume_from
 
 PUBLIC_PDS = "https://bsky.social"
 NOTIFICATION_REASONS = ("mention", "reply", "quote")
@@ -404,6 +406,10 @@ class BlueskySource(Source):
             self.health.warn("cursor unreadable; starting from the newest posts")
             seen = {}
         self._credentials()
+        if self.config.jetstream:
+            async for fetched in self._jetstream(seen):
+                yield fetched
+            return
         while True:
             timelines: list[tuple[str, Any]] = [("notifications", self._notifications)]
             timelines += [(f"search:{t}", lambda s, t=t: self._search(t, s)) for t in self.terms]
@@ -503,6 +509,40 @@ class BlueskySource(Source):
             "/xrpc/app.bsky.notification.getUnreadCount",
             sign_in=self.login,
         )
+
+    async def _jetstream(self, seen: dict[str, str]) -> AsyncIterator[Fetched]:
+        """Posts for the brand from Jetstream, from the stored time cursor (`seen["jetstream"]`).
+
+        A batch is handed on as soon as it holds a post, else once a second to move the cursor
+        past the network's other posts.
+        """
+        if not self._did:
+            await self.login()  # the account's DID: its mentions, replies and quotes
+        terms = [t.casefold() for t in self.terms]
+        timeout = self.config.timeout.total_seconds()
+        stream = Jetstream(self.config.jetstream_url, timeout=timeout, idle=max(3 * timeout, 1.0))
+        stored = seen.get("jetstream")
+        newest = int(stored) if stored and stored.isdigit() else None
+        batch: list[Mention] = []
+        handed = time.monotonic()
+        async for event in stream.events(resume_from(stored)):
+            if self.health.state is not HealthState.CONNECTED:
+                self.health.set(HealthState.CONNECTED, "jetstream")
+            stamp = event.get("time_us")
+            if isinstance(stamp, int):
+                newest = stamp if newest is None else max(newest, stamp)
+            record = event_post(event)
+            if record is not None and concerns(record, terms, self._did):
+                self._keep(batch, lambda e=event: jetstream_event_to_mention(e, self.name))
+            for warning in stream.warnings:
+                self.health.warn(warning)
+            stream.warnings.clear()
+            now = time.monotonic()
+            if newest is not None and (batch or now - handed >= 1.0):
+                seen["jetstream"] = str(newest)
+                self.health.fetched += len(batch)
+                yield Fetched(batch, dump_cursor(seen))
+                batch, handed = [], now
 
     # -- thread, reply, post
 

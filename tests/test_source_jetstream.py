@@ -198,3 +198,33 @@ def test_resume_from() -> None:
     assert resume_from(None) is None
     assert resume_from("garbage") is None
     assert resume_from("1783175888085434") == 1783175888085434 - REWIND_US
+
+
+async def test_doctor_checks_the_jetstream(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMCC_BSKY_APP_PASSWORD", "app-pass-jet-0002")
+    events = [{"did": "did:plc:x", "time_us": 1, "kind": "identity"}]
+    with LoopbackServer() as http:
+        http.route(
+            "POST",
+            "/xrpc/com.atproto.server.createSession",
+            Reply.json({"accessJwt": "a", "refreshJwt": "r", "did": "did:plc:me"}),
+        )
+        http.route("GET", "/xrpc/app.bsky.notification.getUnreadCount", Reply.json({"count": 0}))
+        async with serve(Jetstream(events, drop_after=10)) as url:
+            results = []
+            for jetstream_url in (url, "ws://127.0.0.1:9/subscribe"):
+                config = BlueskySourceConfig(
+                    base_url=http.base_url,
+                    handle="brand.test",
+                    jetstream=True,
+                    jetstream_url=jetstream_url,
+                    timeout=timedelta(milliseconds=500),
+                )
+                source = BlueskySource("bsky", config, [], Config())
+                results.append((await source.check())[-1])
+                await source.aclose()
+    ok, down = results
+    assert (ok.what, ok.status.value) == ("jetstream", "ok")
+    assert "first event identity" in ok.detail
+    assert (down.what, down.status.value, down.fix) == ("jetstream", "fail", "check jetstream_url")
+    assert "connection failed" in down.detail

@@ -40,7 +40,8 @@ from smcc.sources.base import (
     SourceError,
 )
 from smcc.sources.http import Credentials, HttpApi, http_checks, shape_error
-from smcc.sources.jetstream import Jetstream, concerns, event_post, resume_from
+from smcc.sources.jetstream import DEFAULT_URL as JETSTREAM_URL
+from smcc.sources.jetstream import Jetstream, concerns, event_post, probe, resume_from
 
 PUBLIC_PDS = "https://bsky.social"
 NOTIFICATION_REASONS = ("mention", "reply", "quote")
@@ -503,12 +504,21 @@ class BlueskySource(Source):
                 )
             ]
         credentials = Credentials.lookup(self._app, self.name, ["app_password"])
-        return await http_checks(
+        checks = await http_checks(
             self.api(),
             credentials,
             "/xrpc/app.bsky.notification.getUnreadCount",
             sign_in=self.login,
         )
+        if self.config.jetstream:
+            url = self.config.jetstream_url or JETSTREAM_URL
+            try:
+                seen = await probe(url, self.config.timeout.total_seconds())
+            except SourceError as exc:
+                checks.append(Check("jetstream", CheckStatus.FAIL, str(exc), "check jetstream_url"))
+            else:
+                checks.append(Check("jetstream", CheckStatus.OK, seen))
+        return checks
 
     async def _jetstream(self, seen: dict[str, str]) -> AsyncIterator[Fetched]:
         """Posts for the brand from Jetstream, from the stored time cursor (`seen["jetstream"]`).

@@ -141,6 +141,17 @@ class Jetstream:
             raise SourceError(f"jetstream: connection failed ({type(exc).__name__})") from None
 
 
+async def probe(url: str, timeout: float) -> str:
+    """Open a subscription and wait for its first event (`smcc doctor`); what was seen."""
+    stream = Jetstream(url, timeout=timeout, idle=timeout)
+    events = stream.events(None)
+    try:
+        event = await anext(aiter(events))
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]
+    return f"connected to {stream.url}; first event {event.get('kind', '?')}"
+
+
 def event_post(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The record of a post-creating commit event, else None."""
     commit = event.get("commit")

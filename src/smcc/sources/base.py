@@ -41,6 +41,17 @@ class HistoryPage:
     done: bool = False
 
 
+def parse_time(value: object) -> datetime | None:
+    """An ISO 8601 time with a zone (`Z` allowed) as the APIs send it, else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
 class BackfillUnsupported(Exception):
     """The platform (or this source's configuration) offers no history to fetch."""
 

@@ -38,6 +38,7 @@ from smcc.sources.base import (
     HistoryPage,
     Source,
     SourceError,
+    parse_time,
 )
 from smcc.sources.http import Credentials, HttpApi, http_checks, shape_error
 from smcc.sources.jetstream import DEFAULT_URL as JETSTREAM_URL
@@ -50,16 +51,6 @@ MAX_PAGES = 20
 BACKFILL_PAGES = 100
 """Pages of history per timeline and backfill (10,000 posts of a search)."""
 EXPIRED = {"ExpiredToken", "InvalidToken"}
-
-
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
 
 
 def post_url(handle: str, uri: str) -> str:
@@ -87,7 +78,7 @@ def record_to_mention(
     text = record.get("text")
     if not isinstance(text, str):
         raise ValueError("record has no text")
-    created = _time(record.get("createdAt"))
+    created = parse_time(record.get("createdAt"))
     if created is None:
         raise ValueError("record has no valid createdAt")
     handle = str(author.get("handle") or author.get("did") or "")
@@ -340,18 +331,31 @@ class BlueskySource(Source):
 
     # -- listening
 
+    async def _page(
+        self, nsid: str, key: str, params: dict[str, Any], cursor: str | None
+    ) -> tuple[list[Any], str | None]:
+        """One page of a paged XRPC list (`key`: its array) and the cursor to the next page."""
+        if cursor:
+            params = {**params, "cursor": cursor}
+        body = await self.call("GET", nsid, params=params)
+        items = body.get(key)
+        if not isinstance(items, list):
+            raise shape_error(nsid.rsplit(".", 1)[-1], f"`{key}` is not a list")
+        following = body.get("cursor")
+        return items, following if isinstance(following, str) else None
+
+    async def _notification_page(self, cursor: str | None) -> tuple[list[Any], str | None]:
+        params = {"limit": 50, "reasons": list(NOTIFICATION_REASONS)}
+        return await self._page(
+            "app.bsky.notification.listNotifications", "notifications", params, cursor
+        )
+
     async def _notifications(self, since: str | None) -> tuple[list[Mention], str | None]:
         mentions: list[Mention] = []
         newest: str | None = None
         cursor: str | None = None
         for _ in range(MAX_PAGES):
-            params: dict[str, Any] = {"limit": 50, "reasons": list(NOTIFICATION_REASONS)}
-            if cursor:
-                params["cursor"] = cursor
-            body = await self.call("GET", "app.bsky.notification.listNotifications", params=params)
-            items = body.get("notifications")
-            if not isinstance(items, list):
-                raise shape_error("listNotifications", "`notifications` is not a list")
+            items, cursor = await self._notification_page(cursor)
             reached = False
             for item in items:
                 indexed = item.get("indexedAt") if isinstance(item, Mapping) else None
@@ -363,7 +367,6 @@ class BlueskySource(Source):
                     reached = True
                     continue
                 self._keep(mentions, lambda i=item: notification_to_mention(i, self.name))
-            cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
             if reached or not cursor or not since:
                 break
         return mentions, newest
@@ -372,22 +375,16 @@ class BlueskySource(Source):
         mentions: list[Mention] = []
         newest: str | None = None
         cursor: str | None = None
+        params: dict[str, Any] = {"q": term, "sort": "latest", "limit": PAGE_SIZE}
+        if since:
+            params["since"] = since
         for _ in range(MAX_PAGES):
-            params: dict[str, Any] = {"q": term, "sort": "latest", "limit": PAGE_SIZE}
-            if since:
-                params["since"] = since
-            if cursor:
-                params["cursor"] = cursor
-            body = await self.call("GET", "app.bsky.feed.searchPosts", params=params)
-            posts = body.get("posts")
-            if not isinstance(posts, list):
-                raise shape_error("searchPosts", "`posts` is not a list")
+            posts, cursor = await self._page("app.bsky.feed.searchPosts", "posts", params, cursor)
             for post in posts:
                 indexed = post.get("indexedAt") if isinstance(post, Mapping) else None
                 if isinstance(indexed, str):
                     newest = max(newest or indexed, indexed)
                 self._keep(mentions, lambda p=post: post_view_to_mention(p, self.name))
-            cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
             if not cursor or not since or not posts:
                 break
         return mentions, newest
@@ -439,24 +436,15 @@ class BlueskySource(Source):
         if "notifications" not in skip:
             cursor: str | None = None
             for page_number in range(1, BACKFILL_PAGES + 1):
-                params: dict[str, Any] = {"limit": 50, "reasons": list(NOTIFICATION_REASONS)}
-                if cursor:
-                    params["cursor"] = cursor
-                body = await self.call(
-                    "GET", "app.bsky.notification.listNotifications", params=params
-                )
-                items = body.get("notifications")
-                if not isinstance(items, list):
-                    raise shape_error("listNotifications", "`notifications` is not a list")
+                items, cursor = await self._notification_page(cursor)
                 mentions: list[Mention] = []
                 for item in items:
                     self._keep(mentions, lambda i=item: notification_to_mention(i, self.name))
                 times = [
                     t
                     for i in items
-                    if isinstance(i, Mapping) and (t := _time(i.get("indexedAt"))) is not None
+                    if isinstance(i, Mapping) and (t := parse_time(i.get("indexedAt"))) is not None
                 ]
-                cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
                 done = (
                     not cursor
                     or not items
@@ -472,18 +460,14 @@ class BlueskySource(Source):
             if key in skip:
                 continue
             cursor = None
+            params = {"q": term, "sort": "latest", "limit": PAGE_SIZE, **window}
             for page_number in range(1, BACKFILL_PAGES + 1):
-                params = {"q": term, "sort": "latest", "limit": PAGE_SIZE, **window}
-                if cursor:
-                    params["cursor"] = cursor
-                body = await self.call("GET", "app.bsky.feed.searchPosts", params=params)
-                posts = body.get("posts")
-                if not isinstance(posts, list):
-                    raise shape_error("searchPosts", "`posts` is not a list")
+                posts, cursor = await self._page(
+                    "app.bsky.feed.searchPosts", "posts", params, cursor
+                )
                 mentions = []
                 for post in posts:
                     self._keep(mentions, lambda p=post: post_view_to_mention(p, self.name))
-                cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
                 done = not cursor or not posts or page_number == BACKFILL_PAGES
                 yield HistoryPage(key, mentions, done)
                 if done:

@@ -41,6 +41,7 @@ from smcc.sources.base import (
     HistoryPage,
     Source,
     SourceError,
+    parse_time,
 )
 from smcc.sources.htmltext import html_to_text
 from smcc.sources.http import Credentials, HttpApi, http_checks, shape_error
@@ -326,7 +327,7 @@ class MastodonSource(Source):
                 mentions, _ = self._parse_page(endpoint, body)
                 items = [i for i in body_items(endpoint, body) if isinstance(i, dict) and "id" in i]
                 oldest_id = min((str(i["id"]) for i in items), key=_id_key, default=None)
-                times = [t for i in items if (t := _created(i)) is not None]
+                times = [t for i in items if (t := parse_time(i.get("created_at"))) is not None]
                 done = (
                     oldest_id is None
                     or oldest_id == max_id
@@ -560,17 +561,6 @@ def snowflake_at(when: datetime) -> str:
     """The first Mastodon status id after `when`: as `max_id` (exclusive) it keeps every post
     made at `when` or before."""
     return str((int(when.timestamp() * 1000) + 1) << 16)
-
-
-def _created(item: Mapping[str, Any]) -> datetime | None:
-    value = item.get("created_at")
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
 
 
 def body_items(endpoint: Endpoint, body: Any) -> list[Any]:

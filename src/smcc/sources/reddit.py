@@ -252,6 +252,14 @@ class RedditSource(Source):
             out.append(("comment_replies", "/message/comments", {}))
         return out
 
+    def _read(self, child: Mapping[str, Any]) -> Mention | None:
+        """A listing child as a Mention; None (with a health warning) when it is unreadable."""
+        try:
+            return thing_to_mention(child, self.name)
+        except (KeyError, ValueError, TypeError) as exc:
+            self.health.warn(f"unreadable item skipped ({type(exc).__name__}: {exc})")
+            return None
+
     async def read_listing(
         self, path: str, params: Mapping[str, Any], since: float | None
     ) -> tuple[list[Mention], float | None]:
@@ -272,11 +280,7 @@ class RedditSource(Source):
                     if since is not None and created < since:
                         reached = True
                         continue
-                try:
-                    mention = thing_to_mention(child, self.name)
-                except (KeyError, ValueError, TypeError) as exc:
-                    self.health.warn(f"unreadable item skipped ({type(exc).__name__}: {exc})")
-                    continue
+                mention = self._read(child)
                 if mention is not None:
                     mentions.append(mention)
             if reached or not after or since is None:
@@ -334,11 +338,7 @@ class RedditSource(Source):
                     created = data.get("created_utc") if isinstance(data, Mapping) else None
                     if isinstance(created, int | float):
                         oldest = min(oldest if oldest is not None else created, float(created))
-                    try:
-                        mention = thing_to_mention(child, self.name)
-                    except (KeyError, ValueError, TypeError) as exc:
-                        self.health.warn(f"unreadable item skipped ({type(exc).__name__}: {exc})")
-                        continue
+                    mention = self._read(child)
                     if mention is not None:
                         mentions.append(mention)
                 done = (

@@ -642,6 +642,10 @@ from smcc.cli_doctor import doctor_cmd  # noqa: E402
 
 main.add_command(doctor_cmd)
 
+from smcc.cli_backfill import backfill_cmd  # noqa: E402
+
+main.add_command(backfill_cmd)
+
 
 def run() -> None:  # pragma: no cover - console entry for `python -m smcc`
     main()

@@ -267,6 +267,10 @@ class MastodonSourceConfig(_NetworkSource):
 class BlueskySourceConfig(_NetworkSource):
     type: Literal["bluesky"] = "bluesky"
     handle: str = ""
+    jetstream: bool = False
+    """Listen on Jetstream (every post of the network, filtered here) instead of polling."""
+    jetstream_url: str = ""
+    """The Jetstream instance; empty: wss://jetstream2.us-east.bsky.network/subscribe."""
 
 
 class RedditSourceConfig(_NetworkSource):

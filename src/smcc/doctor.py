@@ -87,6 +87,19 @@ async def diagnose(config: Config, names: Iterable[str] = (), limit: float = 30.
                 ]
             )
             continue
+        except Exception as exc:  # a source that cannot even be built is a row, not a crash
+            findings.append(
+                [
+                    Finding(
+                        name,
+                        settings.type,
+                        Check(
+                            "build", CheckStatus.FAIL, f"{type(exc).__name__}: {exc}", "report it"
+                        ),
+                    )
+                ]
+            )
+            continue
         findings.append([])
         jobs.append((len(findings) - 1, _check_one(name, settings.type, source, limit)))
     results = await asyncio.gather(*(job for _, job in jobs))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import abc
 import enum
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -26,6 +26,34 @@ class Fetched:
 
     mentions: list[Mention]
     cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """One page of history (`smcc backfill`): mentions of one timeline, newest first.
+
+    `timeline` names the timeline (as in the live cursor); `done` marks its last page, so that a
+    backfill restarted after a fault can skip the timelines it has finished.
+    """
+
+    timeline: str
+    mentions: list[Mention]
+    done: bool = False
+
+
+def parse_time(value: object) -> datetime | None:
+    """An ISO 8601 time with a zone (`Z` allowed) as the APIs send it, else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+class BackfillUnsupported(Exception):
+    """The platform (or this source's configuration) offers no history to fetch."""
 
 
 class HealthState(enum.StrEnum):
@@ -143,10 +171,34 @@ class Source(abc.ABC):
         """Publish `text` as a new post; return the platform's id."""
         raise NotImplementedError(f"source {self.name!r} ({self.type}) cannot post")
 
+    backfill_limits: ClassVar[str] = ""
+    """What history the platform gives (said by `smcc backfill` before it starts)."""
+
+    def backfill(
+        self, since: datetime, until: datetime, skip: Collection[str] = ()
+    ) -> AsyncIterator[HistoryPage]:
+        """Pages of what was posted between `since` and `until` (oldest may overshoot `since`;
+        the caller filters), timeline by timeline, leaving out the timelines named in `skip`.
+
+        Never touches the live cursor. Raises BackfillUnsupported when there is no history.
+        """
+        raise BackfillUnsupported(f"source {self.name!r} ({self.type}) cannot fetch history")
+
     async def check(self) -> list[Check]:
         """What `smcc doctor` shows for this source; network sources ask their platform
-        (credentials present, endpoint reachable, auth accepted, rate-limit budget)."""
-        return [Check("source", CheckStatus.OK, f"{self.type}: nothing to check")]
+        (credentials present, endpoint reachable, auth accepted, rate-limit budget).
+
+        The default is a warning, never "ok": a source that does not say how to check it has
+        not been checked, and doctor must not claim it works.
+        """
+        return [
+            Check(
+                "source",
+                CheckStatus.WARN,
+                f"not checked: the {self.type} source has no checks in this version",
+                "watch its health line in the console",
+            )
+        ]
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, most sources hold nothing
         """Release connections; called once when the pipeline stops."""

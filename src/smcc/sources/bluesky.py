@@ -21,32 +21,36 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterable, Mapping
-from datetime import datetime
+import time
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
 
 from smcc.config import BlueskySourceConfig, Brand, Config
 from smcc.models import Author, Engagement, Mention, utcnow
-from smcc.sources.base import Fetched, HealthState, Source, SourceError
-from smcc.sources.http import Credentials, HttpApi, shape_error
+from smcc.sources.base import (
+    Check,
+    CheckStatus,
+    Fetched,
+    HealthState,
+    HistoryPage,
+    Source,
+    SourceError,
+    parse_time,
+)
+from smcc.sources.http import Credentials, HttpApi, http_checks, shape_error
+from smcc.sources.jetstream import DEFAULT_URL as JETSTREAM_URL
+from smcc.sources.jetstream import Jetstream, concerns, event_post, probe, resume_from
 
 PUBLIC_PDS = "https://bsky.social"
 NOTIFICATION_REASONS = ("mention", "reply", "quote")
 PAGE_SIZE = 100
 MAX_PAGES = 20
+BACKFILL_PAGES = 100
+"""Pages of history per timeline and backfill (10,000 posts of a search)."""
 EXPIRED = {"ExpiredToken", "InvalidToken"}
-
-
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
 
 
 def post_url(handle: str, uri: str) -> str:
@@ -74,7 +78,7 @@ def record_to_mention(
     text = record.get("text")
     if not isinstance(text, str):
         raise ValueError("record has no text")
-    created = _time(record.get("createdAt"))
+    created = parse_time(record.get("createdAt"))
     if created is None:
         raise ValueError("record has no valid createdAt")
     handle = str(author.get("handle") or author.get("did") or "")
@@ -327,18 +331,31 @@ class BlueskySource(Source):
 
     # -- listening
 
+    async def _page(
+        self, nsid: str, key: str, params: dict[str, Any], cursor: str | None
+    ) -> tuple[list[Any], str | None]:
+        """One page of a paged XRPC list (`key`: its array) and the cursor to the next page."""
+        if cursor:
+            params = {**params, "cursor": cursor}
+        body = await self.call("GET", nsid, params=params)
+        items = body.get(key)
+        if not isinstance(items, list):
+            raise shape_error(nsid.rsplit(".", 1)[-1], f"`{key}` is not a list")
+        following = body.get("cursor")
+        return items, following if isinstance(following, str) else None
+
+    async def _notification_page(self, cursor: str | None) -> tuple[list[Any], str | None]:
+        params = {"limit": 50, "reasons": list(NOTIFICATION_REASONS)}
+        return await self._page(
+            "app.bsky.notification.listNotifications", "notifications", params, cursor
+        )
+
     async def _notifications(self, since: str | None) -> tuple[list[Mention], str | None]:
         mentions: list[Mention] = []
         newest: str | None = None
         cursor: str | None = None
         for _ in range(MAX_PAGES):
-            params: dict[str, Any] = {"limit": 50, "reasons": list(NOTIFICATION_REASONS)}
-            if cursor:
-                params["cursor"] = cursor
-            body = await self.call("GET", "app.bsky.notification.listNotifications", params=params)
-            items = body.get("notifications")
-            if not isinstance(items, list):
-                raise shape_error("listNotifications", "`notifications` is not a list")
+            items, cursor = await self._notification_page(cursor)
             reached = False
             for item in items:
                 indexed = item.get("indexedAt") if isinstance(item, Mapping) else None
@@ -350,7 +367,6 @@ class BlueskySource(Source):
                     reached = True
                     continue
                 self._keep(mentions, lambda i=item: notification_to_mention(i, self.name))
-            cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
             if reached or not cursor or not since:
                 break
         return mentions, newest
@@ -359,22 +375,16 @@ class BlueskySource(Source):
         mentions: list[Mention] = []
         newest: str | None = None
         cursor: str | None = None
+        params: dict[str, Any] = {"q": term, "sort": "latest", "limit": PAGE_SIZE}
+        if since:
+            params["since"] = since
         for _ in range(MAX_PAGES):
-            params: dict[str, Any] = {"q": term, "sort": "latest", "limit": PAGE_SIZE}
-            if since:
-                params["since"] = since
-            if cursor:
-                params["cursor"] = cursor
-            body = await self.call("GET", "app.bsky.feed.searchPosts", params=params)
-            posts = body.get("posts")
-            if not isinstance(posts, list):
-                raise shape_error("searchPosts", "`posts` is not a list")
+            posts, cursor = await self._page("app.bsky.feed.searchPosts", "posts", params, cursor)
             for post in posts:
                 indexed = post.get("indexedAt") if isinstance(post, Mapping) else None
                 if isinstance(indexed, str):
                     newest = max(newest or indexed, indexed)
                 self._keep(mentions, lambda p=post: post_view_to_mention(p, self.name))
-            cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
             if not cursor or not since or not posts:
                 break
         return mentions, newest
@@ -394,6 +404,10 @@ class BlueskySource(Source):
             self.health.warn("cursor unreadable; starting from the newest posts")
             seen = {}
         self._credentials()
+        if self.config.jetstream:
+            async for fetched in self._jetstream(seen):
+                yield fetched
+            return
         while True:
             timelines: list[tuple[str, Any]] = [("notifications", self._notifications)]
             timelines += [(f"search:{t}", lambda s, t=t: self._search(t, s)) for t in self.terms]
@@ -405,6 +419,124 @@ class BlueskySource(Source):
                 yield Fetched(mentions, dump_cursor(seen))
             self.health.set(HealthState.CONNECTED)
             await asyncio.sleep(self.config.interval.total_seconds())
+
+    # -- history
+
+    backfill_limits = (
+        "search reaches what the AppView has indexed (searchPosts since/until); "
+        "notifications as far back as the account's list goes"
+    )
+
+    async def backfill(
+        self, since: datetime, until: datetime, skip: Collection[str] = ()
+    ) -> AsyncIterator[HistoryPage]:
+        """Notifications paged back with their cursor until past `since`; each term searched
+        with `since`/`until` (the lexicon's own window) and paged with its cursor."""
+        self._credentials()
+        if "notifications" not in skip:
+            cursor: str | None = None
+            for page_number in range(1, BACKFILL_PAGES + 1):
+                items, cursor = await self._notification_page(cursor)
+                mentions: list[Mention] = []
+                for item in items:
+                    self._keep(mentions, lambda i=item: notification_to_mention(i, self.name))
+                times = [
+                    t
+                    for i in items
+                    if isinstance(i, Mapping) and (t := parse_time(i.get("indexedAt"))) is not None
+                ]
+                done = (
+                    not cursor
+                    or not items
+                    or (bool(times) and min(times) < since)
+                    or page_number == BACKFILL_PAGES
+                )
+                yield HistoryPage("notifications", mentions, done)
+                if done:
+                    break
+        window = {"since": _iso(since), "until": _iso(until)}
+        for term in self.terms:
+            key = f"search:{term}"
+            if key in skip:
+                continue
+            cursor = None
+            params = {"q": term, "sort": "latest", "limit": PAGE_SIZE, **window}
+            for page_number in range(1, BACKFILL_PAGES + 1):
+                posts, cursor = await self._page(
+                    "app.bsky.feed.searchPosts", "posts", params, cursor
+                )
+                mentions = []
+                for post in posts:
+                    self._keep(mentions, lambda p=post: post_view_to_mention(p, self.name))
+                done = not cursor or not posts or page_number == BACKFILL_PAGES
+                yield HistoryPage(key, mentions, done)
+                if done:
+                    break
+
+    # -- doctor
+
+    async def check(self) -> list[Check]:
+        """The app password present, the PDS reachable, a session created with it, and the
+        session accepted by an authenticated call (the unread count: cheap, changes nothing)."""
+        if not self.config.handle:
+            return [
+                Check(
+                    "config",
+                    CheckStatus.FAIL,
+                    "no `handle` set (the account that signs in)",
+                    f'set handle = "you.bsky.social" under [sources.{self.name}]',
+                )
+            ]
+        credentials = Credentials.lookup(self._app, self.name, ["app_password"])
+        checks = await http_checks(
+            self.api(),
+            credentials,
+            "/xrpc/app.bsky.notification.getUnreadCount",
+            sign_in=self.login,
+        )
+        if self.config.jetstream:
+            url = self.config.jetstream_url or JETSTREAM_URL
+            try:
+                seen = await probe(url, self.config.timeout.total_seconds())
+            except SourceError as exc:
+                checks.append(Check("jetstream", CheckStatus.FAIL, str(exc), "check jetstream_url"))
+            else:
+                checks.append(Check("jetstream", CheckStatus.OK, seen))
+        return checks
+
+    async def _jetstream(self, seen: dict[str, str]) -> AsyncIterator[Fetched]:
+        """Posts for the brand from Jetstream, from the stored time cursor (`seen["jetstream"]`).
+
+        A batch is handed on as soon as it holds a post, else once a second to move the cursor
+        past the network's other posts.
+        """
+        if not self._did:
+            await self.login()  # the account's DID: its mentions, replies and quotes
+        terms = [t.casefold() for t in self.terms]
+        timeout = self.config.timeout.total_seconds()
+        stream = Jetstream(self.config.jetstream_url, timeout=timeout, idle=max(3 * timeout, 1.0))
+        stored = seen.get("jetstream")
+        newest = int(stored) if stored and stored.isdigit() else None
+        batch: list[Mention] = []
+        handed = time.monotonic()
+        async for event in stream.events(resume_from(stored)):
+            if self.health.state is not HealthState.CONNECTED:
+                self.health.set(HealthState.CONNECTED, "jetstream")
+            stamp = event.get("time_us")
+            if isinstance(stamp, int):
+                newest = stamp if newest is None else max(newest, stamp)
+            record = event_post(event)
+            if record is not None and concerns(record, terms, self._did):
+                self._keep(batch, lambda e=event: jetstream_event_to_mention(e, self.name))
+            for warning in stream.warnings:
+                self.health.warn(warning)
+            stream.warnings.clear()
+            now = time.monotonic()
+            if newest is not None and (batch or now - handed >= 1.0):
+                seen["jetstream"] = str(newest)
+                self.health.fetched += len(batch)
+                yield Fetched(batch, dump_cursor(seen))
+                batch, handed = [], now
 
     # -- thread, reply, post
 
@@ -448,6 +580,11 @@ class BlueskySource(Source):
 
     async def post(self, text: str, idempotency_key: str) -> str:
         return await self._create(text, None)
+
+
+def _iso(when: datetime) -> str:
+    """A datetime as the lexicon's `datetime` format (UTC, Z)."""
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _xrpc_error(response: httpx.Response) -> str:

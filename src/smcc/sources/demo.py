@@ -43,7 +43,7 @@ from typing import Any, Final, NamedTuple
 from smcc.config import Brand, DemoSourceConfig
 from smcc.models import Author, Mention, utcnow
 from smcc.sources import demo_content as content
-from smcc.sources.base import Fetched, HealthState, Source, SourceError
+from smcc.sources.base import Check, CheckStatus, Fetched, HealthState, Source, SourceError
 
 __all__ = [
     "CATEGORIES",
@@ -1153,6 +1153,9 @@ class DemoSource(Source):
             page.extend(demo_mentions(self.seed, start, count, self.catalog, self.clock(), created))
         self.health.fetched += len(page)
         return page
+
+    async def check(self) -> list[Check]:
+        return [Check("source", CheckStatus.OK, "generated locally: nothing to reach")]
 
     async def stream(self, cursor: str | None) -> AsyncGenerator[Fetched, None]:
         n = self._start(cursor)

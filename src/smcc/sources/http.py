@@ -25,7 +25,7 @@ import email.utils
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -68,7 +68,8 @@ def make_client(
 # Rate-limit headers
 
 
-def _header(headers: httpx.Headers, *names: str) -> str | None:
+def _header(headers: Mapping[str, str], *names: str) -> str | None:
+    """The first non-blank of `names` (httpx's and aiohttp's headers look up any case)."""
     for name in names:
         value: str | None = headers.get(name)
         if value is not None and value.strip():
@@ -114,18 +115,24 @@ def parse_reset(value: str, now: datetime | None = None) -> datetime | None:
 
 @dataclass
 class RateBudget:
-    """The rate-limit budget the server last announced (for `smcc doctor` and pacing)."""
+    """The rate-limit budget the server last announced (for `smcc doctor` and pacing).
+
+    Read from ``x-ratelimit-*`` (Mastodon, Reddit), ``x-rate-limit-*`` (X) or the IETF draft's
+    ``ratelimit-*`` (Bluesky's PDS and AppView).
+    """
 
     limit: int | None = None
     remaining: int | None = None
     reset_at: datetime | None = None
     seen_at: datetime | None = None
 
-    def update(self, headers: httpx.Headers, now: datetime | None = None) -> None:
+    def update(self, headers: Mapping[str, str], now: datetime | None = None) -> None:
         now = now or utcnow()
-        limit = _header(headers, "x-ratelimit-limit", "x-rate-limit-limit")
-        remaining = _header(headers, "x-ratelimit-remaining", "x-rate-limit-remaining")
-        reset = _header(headers, "x-ratelimit-reset", "x-rate-limit-reset")
+        limit = _header(headers, "x-ratelimit-limit", "x-rate-limit-limit", "ratelimit-limit")
+        remaining = _header(
+            headers, "x-ratelimit-remaining", "x-rate-limit-remaining", "ratelimit-remaining"
+        )
+        reset = _header(headers, "x-ratelimit-reset", "x-rate-limit-reset", "ratelimit-reset")
         if limit is None and remaining is None and reset is None:
             return
         used = _header(headers, "x-ratelimit-used")
@@ -430,6 +437,9 @@ class HttpApi:
             message = body.get("error_description") or body.get("error") or body.get("message")
             if isinstance(message, dict):
                 message = message.get("message")
+            elif isinstance(body.get("error"), str) and isinstance(body.get("message"), str):
+                # XRPC: `error` is a code (AuthenticationRequired), `message` says why.
+                message = f"{body['error']}: {body['message']}"
         if not isinstance(message, str) or not message.strip():
             return ""
         one_line = " ".join(message.split())[:200]
@@ -540,10 +550,16 @@ async def http_checks(
     probe: str,
     *,
     params: Mapping[str, Any] | None = None,
+    sign_in: Callable[[], Awaitable[object]] | None = None,
+    sign_in_api: HttpApi | None = None,
 ) -> list[Check]:
     """The checks `smcc doctor` runs on an HTTP source: credentials present, the endpoint
-    reachable, auth accepted (by GET `probe`, an endpoint that needs the credentials), and the
-    rate-limit budget the answer announced."""
+    reachable, auth accepted, and the rate-limit budget the answer announced.
+
+    Auth is proven by `sign_in` when the platform has one (a session or token request, sent
+    through `sign_in_api`, default `api`), then by GET `probe`, an endpoint that needs the
+    credentials. The first step that fails says what to fix and ends the checks.
+    """
     checks: list[Check] = []
     if credentials is not None:
         try:
@@ -553,41 +569,66 @@ async def http_checks(
             return checks
         names = ", ".join(credentials.values) or "none needed"
         checks.append(Check("credentials", CheckStatus.OK, f"present ({names})"))
-    try:
-        await api.request("GET", probe, params=params)
-    except SourceError as exc:
-        if api.last_status is None:
-            checks.append(
-                Check(
-                    "endpoint",
-                    CheckStatus.FAIL,
-                    str(exc),
-                    f"check base_url ({api.client.base_url}) and the network",
+
+    async def get_probe() -> object:
+        return await api.request("GET", probe, params=params)
+
+    steps: list[tuple[HttpApi, Callable[[], Awaitable[object]]]] = []
+    if sign_in is not None:
+        steps.append((sign_in_api or api, sign_in))
+    steps.append((api, get_probe))
+    reached: set[str] = set()
+    for used, step in steps:
+        used.last_status = None
+        host = str(used.client.base_url)
+        try:
+            await step()
+        except SourceError as exc:
+            if used.last_status is None:
+                checks.append(
+                    Check(
+                        "endpoint",
+                        CheckStatus.FAIL,
+                        str(exc),
+                        f"check base_url ({used.client.base_url}) and the network",
+                    )
                 )
-            )
+                return checks
+            if host not in reached:
+                checks.append(_reachable(used, len(steps) > 1))
+            checks.append(auth_failure(exc, used.last_status))
+            checks.append(budget_check(api.budget))
             return checks
-        checks.append(Check("endpoint", CheckStatus.OK, f"reachable (HTTP {api.last_status})"))
-        if exc.fatal:
-            checks.append(
-                Check("auth", CheckStatus.FAIL, str(exc), "renew the token or app password")
-            )
-        elif api.last_status == 429:
-            checks.append(Check("auth", CheckStatus.WARN, str(exc), "wait for the reset"))
-        else:
-            checks.append(Check("auth", CheckStatus.FAIL, str(exc), "see the error"))
-    else:
-        checks.append(Check("endpoint", CheckStatus.OK, f"reachable (HTTP {api.last_status})"))
-        checks.append(Check("auth", CheckStatus.OK, f"accepted by GET {probe}"))
-    budget = api.budget
-    if budget.remaining is None:
-        checks.append(Check("rate limit", CheckStatus.OK, "no budget announced"))
-    elif budget.remaining == 0:
-        checks.append(
-            Check("rate limit", CheckStatus.WARN, budget.describe(), "wait for the reset")
-        )
-    else:
-        checks.append(Check("rate limit", CheckStatus.OK, budget.describe()))
+        if host not in reached:
+            reached.add(host)
+            checks.append(_reachable(used, len(steps) > 1))
+    how = "signed in, and accepted" if sign_in is not None else "accepted"
+    checks.append(Check("auth", CheckStatus.OK, f"{how} by GET {probe}"))
+    checks.append(budget_check(api.budget))
     return checks
+
+
+def _reachable(api: HttpApi, name_host: bool) -> Check:
+    where = f", {api.client.base_url.host}" if name_host else ""
+    return Check("endpoint", CheckStatus.OK, f"reachable (HTTP {api.last_status}{where})")
+
+
+def auth_failure(exc: SourceError, status: int) -> Check:
+    """The doctor line for a request the server answered with an error."""
+    if status in (401, 403) or exc.fatal:
+        return Check("auth", CheckStatus.FAIL, str(exc), "renew the token or app password")
+    if status == 429:
+        return Check("auth", CheckStatus.WARN, str(exc), "wait for the reset")
+    return Check("auth", CheckStatus.FAIL, str(exc), "see the error")
+
+
+def budget_check(budget: RateBudget, what: str = "rate limit") -> Check:
+    """The doctor line for a rate-limit budget: a used-up one is a warning (wait, then it works)."""
+    if budget.remaining is None:
+        return Check(what, CheckStatus.OK, "no budget announced")
+    if budget.remaining == 0:
+        return Check(what, CheckStatus.WARN, budget.describe(), "wait for the reset")
+    return Check(what, CheckStatus.OK, budget.describe())
 
 
 def _fix(message: str) -> str:

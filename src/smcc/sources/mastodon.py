@@ -26,14 +26,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from smcc.config import Brand, Config, MastodonSourceConfig
 from smcc.models import Author, Engagement, Mention
-from smcc.sources.base import Backoff, Check, Fetched, HealthState, Source, SourceError
+from smcc.sources.base import (
+    Backoff,
+    Check,
+    Fetched,
+    HealthState,
+    HistoryPage,
+    Source,
+    SourceError,
+    parse_time,
+)
 from smcc.sources.htmltext import html_to_text
 from smcc.sources.http import Credentials, HttpApi, http_checks, shape_error
 
@@ -293,6 +302,49 @@ class MastodonSource(Source):
                 async for fetched in self.poll(endpoint, positions):
                     yield fetched
 
+    # -- history --------------------------------------------------------------------------------
+
+    backfill_limits = (
+        "notifications and hashtag timelines page back as far as the instance keeps them; "
+        "search finds only what the instance's index holds"
+    )
+
+    async def backfill(
+        self, since: datetime, until: datetime, skip: Collection[str] = ()
+    ) -> AsyncIterator[HistoryPage]:
+        """Every endpoint paged backwards with `max_id` from `until` to `since`."""
+        self.credentials.require()
+        for endpoint in self.endpoints:
+            if endpoint.key in skip:
+                continue
+            # Status ids are snowflakes (milliseconds << 16): a hashtag or search starts at
+            # `until` at once. Notification ids are a plain sequence, read from the newest.
+            max_id = None if endpoint.kind == "notifications" else snowflake_at(until)
+            for page_number in range(1, BACKFILL_PAGES + 1):
+                params = {**endpoint.params, "limit": PAGE, "max_id": max_id}
+                expect: type[Any] = dict if endpoint.kind == "search" else list
+                body = await self.api.get_json(endpoint.path, params=params, expect=expect)
+                mentions, _ = self._parse_page(endpoint, body)
+                items = [i for i in body_items(endpoint, body) if isinstance(i, dict) and "id" in i]
+                oldest_id = min((str(i["id"]) for i in items), key=_id_key, default=None)
+                times = [t for i in items if (t := parse_time(i.get("created_at"))) is not None]
+                done = (
+                    oldest_id is None
+                    or oldest_id == max_id
+                    or len(items) < PAGE
+                    or (bool(times) and min(times) < since)
+                )
+                if page_number == BACKFILL_PAGES and not done:
+                    self.health.warn(
+                        f"{endpoint.key}: stopped after {BACKFILL_PAGES} pages of history"
+                    )
+                    done = True
+                self.health.fetched += len(mentions)
+                yield HistoryPage(endpoint.key, mentions, done)
+                if done:
+                    break
+                max_id = oldest_id
+
     # -- listening ------------------------------------------------------------------------------
 
     async def stream(self, cursor: str | None) -> AsyncIterator[Fetched]:
@@ -499,6 +551,16 @@ class MastodonSource(Source):
         await self.api.aclose()
         if self.stream_api is not self.api:
             await self.stream_api.aclose()
+
+
+BACKFILL_PAGES = 500
+"""Pages of history per endpoint and backfill (20,000 items)."""
+
+
+def snowflake_at(when: datetime) -> str:
+    """The first Mastodon status id after `when`: as `max_id` (exclusive) it keeps every post
+    made at `when` or before."""
+    return str((int(when.timestamp() * 1000) + 1) << 16)
 
 
 def body_items(endpoint: Endpoint, body: Any) -> list[Any]:

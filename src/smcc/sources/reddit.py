@@ -24,19 +24,29 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from smcc.config import Brand, Config, RedditSourceConfig
 from smcc.models import Author, Engagement, Mention
-from smcc.sources.base import Fetched, HealthState, Source, SourceError
-from smcc.sources.http import Credentials, HttpApi, shape_error
+from smcc.sources.base import (
+    Check,
+    CheckStatus,
+    Fetched,
+    HealthState,
+    HistoryPage,
+    Source,
+    SourceError,
+)
+from smcc.sources.http import Credentials, HttpApi, http_checks, shape_error
 
 OAUTH_API = "https://oauth.reddit.com"
 AUTH_HOST = "https://www.reddit.com"
 PAGE_SIZE = 100
 MAX_PAGES = 10
+BACKFILL_PAGES = 10
+"""Reddit serves at most about 1,000 items of a listing, 100 a page."""
 POST_IN_LINK = re.compile(r"/comments/([a-z0-9]+)/")
 
 
@@ -242,6 +252,14 @@ class RedditSource(Source):
             out.append(("comment_replies", "/message/comments", {}))
         return out
 
+    def _read(self, child: Mapping[str, Any]) -> Mention | None:
+        """A listing child as a Mention; None (with a health warning) when it is unreadable."""
+        try:
+            return thing_to_mention(child, self.name)
+        except (KeyError, ValueError, TypeError) as exc:
+            self.health.warn(f"unreadable item skipped ({type(exc).__name__}: {exc})")
+            return None
+
     async def read_listing(
         self, path: str, params: Mapping[str, Any], since: float | None
     ) -> tuple[list[Mention], float | None]:
@@ -262,11 +280,7 @@ class RedditSource(Source):
                     if since is not None and created < since:
                         reached = True
                         continue
-                try:
-                    mention = thing_to_mention(child, self.name)
-                except (KeyError, ValueError, TypeError) as exc:
-                    self.health.warn(f"unreadable item skipped ({type(exc).__name__}: {exc})")
-                    continue
+                mention = self._read(child)
                 if mention is not None:
                     mentions.append(mention)
             if reached or not after or since is None:
@@ -292,6 +306,96 @@ class RedditSource(Source):
                 yield Fetched(mentions, dump_cursor(newest))
             self.health.set(HealthState.CONNECTED)
             await asyncio.sleep(self.config.interval.total_seconds())
+
+    # -- history
+
+    backfill_limits = (
+        "each listing reaches back about 1,000 items (Reddit's own limit); "
+        "inbox mentions only with a user token"
+    )
+
+    async def backfill(
+        self, since: datetime, until: datetime, skip: Collection[str] = ()
+    ) -> AsyncIterator[HistoryPage]:
+        """Every listing paged back with `after` until it passes `since` or Reddit stops."""
+        self._credentials()
+        if not self.subreddits and not self.terms:
+            raise SourceError("nothing to listen for: set `subreddits` or `query`", fatal=True)
+        if not self._token:
+            await self.authenticate()
+        oldest_wanted = since.timestamp()
+        for key, path, params in self.listings():
+            if key in skip:
+                continue
+            after: str | None = None
+            for page_number in range(1, BACKFILL_PAGES + 1):
+                query = {**params, "limit": PAGE_SIZE, "after": after}
+                children, after = listing_children(await self.call("GET", path, params=query), path)
+                mentions: list[Mention] = []
+                oldest: float | None = None
+                for child in children:
+                    data = child.get("data")
+                    created = data.get("created_utc") if isinstance(data, Mapping) else None
+                    if isinstance(created, int | float):
+                        oldest = min(oldest if oldest is not None else created, float(created))
+                    mention = self._read(child)
+                    if mention is not None:
+                        mentions.append(mention)
+                done = (
+                    not after
+                    or not children
+                    or (oldest is not None and oldest < oldest_wanted)
+                    or page_number == BACKFILL_PAGES
+                )
+                self.health.fetched += len(mentions)
+                yield HistoryPage(key, mentions, done)
+                if done:
+                    break
+
+    # -- doctor
+
+    async def check(self) -> list[Check]:
+        """The app's id and secret present, a token granted by the auth host, the token
+        accepted by the API (one item of the first listing), the budget, and which grant it is
+        (app-only reads no inbox and cannot reply)."""
+        if not self.subreddits and not self.terms:
+            return [
+                Check(
+                    "config",
+                    CheckStatus.FAIL,
+                    "nothing to listen for",
+                    "set `subreddits` or `query`, or add brands",
+                )
+            ]
+        credentials = Credentials.lookup(
+            self._app,
+            self.name,
+            ["client_id", "client_secret"],
+            ["refresh_token", "username", "password"],
+        )
+        api, auth = self._apis()
+        _, path, params = self.listings()[0]
+        checks = await http_checks(
+            api,
+            credentials,
+            path,
+            params={**params, "limit": 1, "raw_json": 1},
+            sign_in=self.authenticate,
+            sign_in_api=auth,
+        )
+        if self._token and not self.user_grant:
+            env = Credentials.env_name(self.name, "refresh_token")
+            checks.append(
+                Check(
+                    "grant",
+                    CheckStatus.WARN,
+                    "app-only token: no inbox mentions, cannot reply",
+                    f"set {env} (or username and password of a script app)",
+                )
+            )
+        elif self._token:
+            checks.append(Check("grant", CheckStatus.OK, "user token: inbox read, replies allowed"))
+        return checks
 
     # -- thread and reply
 

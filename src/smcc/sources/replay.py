@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from smcc.config import ReplaySourceConfig
 from smcc.models import Mention, utcnow
-from smcc.sources.base import Fetched, HealthState, Source, SourceError
+from smcc.sources.base import Check, CheckStatus, Fetched, HealthState, Source, SourceError
 
 PAGE = 256
 
@@ -82,6 +82,22 @@ class ReplaySource(Source):
         self.speed = config.speed
         self.limit = limit
         self.bad_lines: list[BadLine] = []
+
+    async def check(self) -> list[Check]:
+        """The file can be opened (its lines are checked as they are played)."""
+        try:
+            with self.path.open("rb") as handle:
+                handle.read(1)
+        except OSError as exc:
+            return [
+                Check(
+                    "file",
+                    CheckStatus.FAIL,
+                    f"{self.path}: cannot open ({exc.strerror})",
+                    "check `path`; write one with `smcc export --format jsonl`",
+                )
+            ]
+        return [Check("file", CheckStatus.OK, f"{self.path} readable")]
 
     async def stream(self, cursor: str | None) -> AsyncIterator[Fetched]:
         start = int(cursor) + 1 if cursor and cursor.isdigit() else 1

@@ -23,9 +23,9 @@ import asyncio
 import html
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import aiohttp
@@ -35,7 +35,16 @@ from yarl import URL
 
 from smcc.config import Brand, SecretError, TwitterSourceConfig
 from smcc.models import Author, Engagement, Mention
-from smcc.sources.base import Fetched, HealthState, Source, SourceError
+from smcc.sources.base import (
+    Check,
+    CheckStatus,
+    Fetched,
+    HealthState,
+    HistoryPage,
+    Source,
+    SourceError,
+)
+from smcc.sources.http import RateBudget, auth_failure, budget_check
 
 PUBLIC_API = "https://api.twitter.com"
 """Tweepy's host; OAuth 1.0a requests are signed for it even when sent through a proxy."""
@@ -45,6 +54,10 @@ MAX_QUERY = 512
 
 PAGE_SIZE = 100
 MAX_PAGES = 50
+BACKFILL_PAGES = 100
+"""Pages of history per timeline and backfill (10,000 posts)."""
+RECENT_WINDOW = timedelta(days=7)
+"""How far back recent search and the mentions timeline reach at the standard access levels."""
 """Pages read per timeline and poll; past that the poll stops and says so (5,000 posts)."""
 
 TWEET_FIELDS = [
@@ -271,6 +284,8 @@ class XClient(AsyncClient):  # type: ignore[misc]  # tweepy has no type hints
         self.timeout = timeout
         self.on_headers = on_headers
         self.session: aiohttp.ClientSession | None = None
+        self.last_status: int | None = None
+        """The HTTP status of the last answer (None: no answer came), for `smcc doctor`."""
 
     def _session(self) -> aiohttp.ClientSession:
         if self.session is None or self.session.closed:
@@ -303,6 +318,7 @@ class XClient(AsyncClient):  # type: ignore[misc]  # tweepy has no type hints
         json: Any = None,
         user_auth: bool = False,
     ) -> Any:
+        self.last_status = None
         headers = {"User-Agent": self.user_agent}
         url: URL | str
         if user_auth:
@@ -320,6 +336,7 @@ class XClient(AsyncClient):  # type: ignore[misc]  # tweepy has no type hints
             ) as response:
                 body = await response.read()
                 status, reason, got = response.status, response.reason, response.headers
+                self.last_status = status
         except TimeoutError:
             raise SourceError(f"X did not answer within {self.timeout:g}s ({route})") from None
         except aiohttp.ClientError as exc:
@@ -392,13 +409,6 @@ def rate_limit_wait(
     return after if after is not None else default
 
 
-@dataclass
-class RateBudget:
-    limit: int | None
-    remaining: int | None
-    reset: datetime | None
-
-
 # ---------------------------------------------------------------------------------------------
 # The source
 
@@ -461,18 +471,8 @@ class TwitterSource(Source):
         return True
 
     def _note_budget(self, route: str, headers: Mapping[str, str]) -> None:
-        def number(key: str) -> int | None:
-            value = headers.get(key, "")
-            return int(value) if value.isdigit() else None
-
-        reset = number("x-rate-limit-reset")
-        if number("x-rate-limit-limit") is None and reset is None:
-            return
-        self.budgets[route] = RateBudget(
-            number("x-rate-limit-limit"),
-            number("x-rate-limit-remaining"),
-            datetime.fromtimestamp(reset, tz=UTC) if reset is not None else None,
-        )
+        # X announces one budget per endpoint (and per token), so each route keeps its own.
+        self.budgets.setdefault(route, RateBudget()).update(headers)
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -579,6 +579,139 @@ class TwitterSource(Source):
                 yield Fetched(page.mentions, dump_cursor(since))
             self.health.set(HealthState.CONNECTED)
             await asyncio.sleep(self.config.interval.total_seconds())
+
+    # -- history
+
+    backfill_limits = (
+        "recent search and the mentions timeline reach back 7 days at the standard access "
+        "levels (full-archive search needs Pro or Enterprise access); older history is not "
+        "fetched"
+    )
+
+    async def backfill(
+        self, since: datetime, until: datetime, skip: Collection[str] = ()
+    ) -> AsyncIterator[HistoryPage]:
+        """Each timeline read with `start_time`/`end_time` (clamped to what X serves: the
+        last 7 days, ending 10 seconds ago) and paged back with its next token."""
+        if not self.queries and not self.accounts:
+            raise SourceError(
+                "nothing to listen for: set `query` or `accounts`, or add brands", fatal=True
+            )
+        if not self._read_credentials().get("bearer_token"):
+            raise SourceError("credentials missing: bearer_token", fatal=True)
+        now = datetime.now(UTC)
+        earliest = now - RECENT_WINDOW + timedelta(minutes=1)
+        latest = now - timedelta(seconds=10)
+        start, end = max(since, earliest), min(until, latest)
+        if since < earliest:
+            self.health.warn(
+                f"X serves the last 7 days only: history before {earliest:%Y-%m-%d %H:%M}Z "
+                "is not fetched"
+            )
+        if start >= end:
+            return
+        await self._resolve_accounts()
+        for key, method, target in self.timelines():
+            if key in skip:
+                continue
+            token_param = "next_token" if method == "search_recent_tweets" else "pagination_token"
+            token: str | None = None
+            for page_number in range(1, BACKFILL_PAGES + 1):
+                params: dict[str, Any] = {
+                    "max_results": PAGE_SIZE,
+                    "tweet_fields": TWEET_FIELDS,
+                    "user_fields": USER_FIELDS,
+                    "expansions": EXPANSIONS,
+                    "start_time": start,
+                    "end_time": end,
+                }
+                if token:
+                    params[token_param] = token
+                page = parse_page(await self._call(method, target, **params), self.name)
+                for problem in page.problems:
+                    self.health.warn(problem)
+                token = page.next_token
+                done = not token or page_number == BACKFILL_PAGES
+                self.health.fetched += len(page.mentions)
+                yield HistoryPage(key, page.mentions, done)
+                if done:
+                    break
+
+    # -- doctor
+
+    async def check(self) -> list[Check]:
+        """Credentials present, X reachable, the bearer token accepted (one recent search of
+        10 posts, or the account lookup when only `accounts` are set), the endpoint's budget."""
+        env = f"SMCC_{self.name.upper().replace('-', '_')}_BEARER_TOKEN"
+        if not self.queries and not self.accounts:
+            return [
+                Check(
+                    "config",
+                    CheckStatus.FAIL,
+                    "nothing to listen for",
+                    "set `query` or `accounts`, or add brands",
+                )
+            ]
+        try:
+            creds = self._read_credentials()
+        except SourceError as exc:
+            return [Check("credentials", CheckStatus.FAIL, str(exc), "see the error")]
+        if not creds.get("bearer_token"):
+            return [
+                Check(
+                    "credentials",
+                    CheckStatus.FAIL,
+                    "credentials missing: bearer_token",
+                    f"export {env}=… or add bearer_token to the secrets file",
+                )
+            ]
+        writes = (
+            "replies signed with the OAuth 1.0a set"
+            if self._user_auth()
+            else "replies need the bearer token to be an OAuth 2.0 user token"
+        )
+        present = ", ".join(f for f in CREDENTIAL_FIELDS if creds.get(f))
+        checks = [Check("credentials", CheckStatus.OK, f"present ({present}); {writes}")]
+        client = self.client()
+        if self.queries:
+            route, what = "/2/tweets/search/recent", "recent search"
+            call = client.search_recent_tweets(self.queries[0], max_results=10)
+        else:
+            route, what = "/2/users/by", "account lookup"
+            call = client.get_users(usernames=self.accounts[:100])
+        try:
+            await call
+        except SourceError as exc:
+            if client.last_status is None:
+                base = self.config.base_url or PUBLIC_API
+                checks.append(
+                    Check(
+                        "endpoint",
+                        CheckStatus.FAIL,
+                        str(exc),
+                        f"check base_url ({base}) and the network",
+                    )
+                )
+                return checks
+            checks.append(
+                Check("endpoint", CheckStatus.OK, f"reachable (HTTP {client.last_status})")
+            )
+            failure = auth_failure(exc, client.last_status)
+            if client.last_status in (401, 403) and failure.status is CheckStatus.FAIL:
+                fix = (
+                    f"renew the bearer token ({env})"
+                    if client.last_status == 401
+                    else "the app's access level must allow this endpoint"
+                )
+                failure = Check("auth", CheckStatus.FAIL, failure.detail, fix)
+            checks.append(failure)
+        else:
+            checks.append(
+                Check("endpoint", CheckStatus.OK, f"reachable (HTTP {client.last_status})")
+            )
+            checks.append(Check("auth", CheckStatus.OK, f"bearer token accepted by {what}"))
+        checks.append(budget_check(self.budgets.get(route, RateBudget()), f"rate limit ({what})"))
+        return checks
 
     # -- thread, reply, post
 

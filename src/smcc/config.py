@@ -503,6 +503,36 @@ class PipelineSettings(_Cfg):
     """Mentions waiting to be stored; when full, sources wait (backpressure)."""
 
 
+class ApprovalSettings(_Cfg):
+    """`[outbox.approval]`: which replies and posts wait for an approver before they go out."""
+
+    tiers: list[Literal[1, 2, 3]] = Field(default_factory=list)
+    """Replies to mentions of these tiers need approval."""
+    departments: list[str] = Field(default_factory=list)
+    """Replies to mentions routed to these departments need approval."""
+    operators: list[str] = Field(default_factory=list)
+    """Everything these operators write needs approval (e.g. new team members)."""
+    posts: bool = False
+    """Every post (content calendar) needs approval."""
+    approvers: list[str] = Field(default_factory=list)
+    """Who may approve or reject; empty: any operator but the author."""
+
+
+class OutboxSettings(_Cfg):
+    """`[outbox]`: sending replies and scheduled posts."""
+
+    missed_after: Duration = timedelta(hours=1)
+    """A post due while nothing was sending goes out at the next start, unless it is older
+    than this: then it is marked missed (and shown) instead."""
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    retry_after: Duration = timedelta(seconds=5)
+    """First wait after a failed attempt; doubles with each attempt (capped at 10 minutes)."""
+    char_limits: dict[str, int] = Field(default_factory=dict)
+    """Character limits by source name or type, over the defaults (mastodon 500 — set your
+    server's —, twitter 280, bluesky 300 graphemes, reddit 10000)."""
+    approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
+
+
 class Config(_Cfg):
     operator: Operator = Field(default_factory=Operator)
     brands: list[Brand] = Field(default_factory=list)
@@ -514,6 +544,7 @@ class Config(_Cfg):
     default: DefaultTriage = Field(default_factory=DefaultTriage)
     rules: list[Rule] = Field(default_factory=list)
     canned: dict[str, CannedReply] = Field(default_factory=dict)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     wall: Wall = Field(default_factory=Wall)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)

@@ -41,6 +41,7 @@ from smcc.store.console import (
     QueueItem,
     RollupMinute,
 )
+from smcc.store.outbox import OutboxStore
 from smcc.store.schema import APPLICATION_ID, LATEST, MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
@@ -531,8 +532,10 @@ def _file_id(path: str) -> _FileId | None:
     return (st.st_dev, st.st_ino)
 
 
-class Store:
-    """A connection to one smcc database. Use one Store per thread."""
+class Store(OutboxStore):
+    """A connection to one smcc database. Use one Store per thread.
+
+    The outbox's operations come from :class:`smcc.store.outbox.OutboxStore`."""
 
     def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         self.conn = conn

@@ -27,9 +27,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from loopback import LoopbackServer, Reply, Request
+
+F = TypeVar("F")
 
 OWN_ACCOUNT = {"id": "109", "acct": "nusantel", "username": "nusantel"}
 
@@ -70,7 +72,9 @@ class MastodonStandIn:
     ) -> dict[str, Any]:
         """A status by someone else (a customer's post to answer)."""
         with self._lock:
-            return self._store(text, {"id": account_id, "acct": acct, "username": acct}, in_reply_to_id)
+            return self._store(
+                text, {"id": account_id, "acct": acct, "username": acct}, in_reply_to_id
+            )
 
     def own_statuses(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -90,13 +94,13 @@ class MastodonStandIn:
     ) -> dict[str, Any]:
         status_id = str(next(self._ids))
         parent = self.statuses.get(in_reply_to_id) if in_reply_to_id else None
-        status = {
+        status: dict[str, Any] = {
             "id": status_id,
             "uri": f"https://stand.in/users/{account['acct']}/statuses/{status_id}",
             "url": f"https://stand.in/@{account['acct']}/{status_id}",
-            "created_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace(
-                "+00:00", "Z"
-            ),
+            "created_at": datetime.now(UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
             "content": "<p>" + html.escape(text).replace("\n", "<br>") + "</p>",
             "spoiler_text": "",
             "visibility": "public",
@@ -157,7 +161,7 @@ class MastodonStandIn:
                 return answer
         return Reply.json(status)
 
-    def _take(self, faults: list[Any]) -> list[Any]:
+    def _take(self, faults: list[F]) -> list[F]:
         with self._lock:
             if not faults:
                 return []

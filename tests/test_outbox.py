@@ -44,19 +44,23 @@ def posts(standin: MastodonStandIn) -> list[dict[str, Any]]:
 async def test_reply_goes_out_once_and_the_audit_log_tells_the_story(
     standin: MastodonStandIn,
 ) -> None:
-    config, store, outbox, sender, mid = setup(standin)
+    _config, store, outbox, sender, mid = setup(standin)
     item = outbox.reply(mid, "we are on it, {author}")
-    assert item.state is S.QUEUED and item.operator == "ayu"
+    assert item.state is S.QUEUED
+    assert item.operator == "ayu"
     assert item.text == "we are on it, @dewi"
     done = await settle(sender, store, item.id or 0)
     own = standin.own_statuses()
     assert len(own) == 1
-    assert done.state is S.SENT and done.platform_id == own[0]["id"] and done.attempts == 1
+    assert done.state is S.SENT
+    assert done.platform_id == own[0]["id"]
+    assert done.attempts == 1
     assert own[0]["in_reply_to_id"] == store.get_mention(mid).external_id  # type: ignore[union-attr]
     request = standin.server.requests_to("/api/v1/statuses", "POST")[0]
     assert request.headers["idempotency-key"] == item.idempotency_key
     mention = store.get_mention(mid)
-    assert mention is not None and mention.status is Status.REPLIED
+    assert mention is not None
+    assert mention.status is Status.REPLIED
     first = store.conn.execute("SELECT first_response_at FROM mentions WHERE id = ?", (mid,))
     assert first.fetchone()[0] is not None
     story = [e.action for e in store.outbox_events(item.id or 0)]
@@ -76,13 +80,15 @@ async def test_reply_goes_out_once_and_the_audit_log_tells_the_story(
 async def test_an_ambiguous_failure_after_the_post_was_stored_never_posts_twice(
     standin: MastodonStandIn, fault: Any
 ) -> None:
-    config, store, outbox, sender, mid = setup(standin)
+    _config, store, outbox, sender, mid = setup(standin)
     standin.after_store.append(fault)
     item = outbox.reply(mid, "sorry, {author}, fixing it")
     done = await settle(sender, store, item.id or 0)
     own = standin.own_statuses()
     assert len(own) == 1, own
-    assert done.state is S.SENT and done.platform_id == own[0]["id"] and done.attempts == 2
+    assert done.state is S.SENT
+    assert done.platform_id == own[0]["id"]
+    assert done.attempts == 2
     keys = {r.headers["idempotency-key"] for r in standin.server.requests_to("/api/v1/statuses")}
     assert keys == {item.idempotency_key}
     actions = [e.action for e in store.outbox_events(item.id or 0)]
@@ -98,14 +104,16 @@ async def test_outside_the_key_window_the_sender_looks_before_sending_again(
     """The key is forgotten (Mastodon keeps it an hour): after a lost response the sender finds
     its own reply in the parent's context and records it, without a second POST."""
     standin.key_ttl = 0.0
-    config, store, outbox, sender, mid = setup(standin)
+    _config, store, outbox, sender, mid = setup(standin)
     source = sender.source(SOURCE)
     source.idempotency_window = timedelta(0)  # type: ignore[misc]
     standin.after_store.append(lambda status: Reply.reset())
     item = outbox.reply(mid, "looking into it")
     done = await settle(sender, store, item.id or 0)
     own = standin.own_statuses()
-    assert len(own) == 1 and done.state is S.SENT and done.platform_id == own[0]["id"]
+    assert len(own) == 1
+    assert done.state is S.SENT
+    assert done.platform_id == own[0]["id"]
     assert len(standin.server.requests_to("/api/v1/statuses", "POST")) == 1
     sent = [e for e in store.outbox_events(item.id or 0) if e.action == "outbox_sent"]
     assert sent[0].detail["found_on_platform"] is True
@@ -114,25 +122,28 @@ async def test_outside_the_key_window_the_sender_looks_before_sending_again(
 
 async def test_a_lookup_that_finds_nothing_sends_exactly_once(standin: MastodonStandIn) -> None:
     standin.key_ttl = 0.0
-    config, store, outbox, sender, mid = setup(standin)
+    _config, store, outbox, sender, mid = setup(standin)
     sender.source(SOURCE).idempotency_window = timedelta(0)  # type: ignore[misc]
     standin.before_store.append(lambda request: Reply.reset())  # lost before it took effect
     item = outbox.reply(mid, "looking into it")
     done = await settle(sender, store, item.id or 0)
     own = standin.own_statuses()
-    assert len(own) == 1 and done.state is S.SENT and done.platform_id == own[0]["id"]
+    assert len(own) == 1
+    assert done.state is S.SENT
+    assert done.platform_id == own[0]["id"]
     assert len(standin.server.requests_to(f"/api/v1/statuses/{done.in_reply_to}/context")) == 1
     await sender.aclose()
 
 
 async def test_a_reply_to_a_deleted_post_fails_cleanly(standin: MastodonStandIn) -> None:
-    config, store, outbox, sender, mid = setup(standin)
+    _config, store, outbox, sender, mid = setup(standin)
     mention = store.get_mention(mid)
     assert mention is not None
     standin.deleted.add(mention.external_id)
     item = outbox.reply(mid, "hello?")
     done = await settle(sender, store, item.id or 0)
-    assert done.state is S.FAILED and done.attempts == 1
+    assert done.state is S.FAILED
+    assert done.attempts == 1
     assert "does not appear to exist" in (done.last_error or "")
     assert standin.own_statuses() == []
     assert store.get_mention(mid).status is Status.NEW  # type: ignore[union-attr]
@@ -142,7 +153,7 @@ async def test_a_reply_to_a_deleted_post_fails_cleanly(standin: MastodonStandIn)
 async def test_a_refused_connection_is_retried_and_not_in_doubt(
     standin: MastodonStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config, store, outbox, sender, mid = setup(standin)
+    _config, store, outbox, sender, mid = setup(standin)
     item = outbox.reply(mid, "hi")
     # A port nobody listens on: the connection is refused, the request never left.
     closed = LoopbackServer()
@@ -153,11 +164,14 @@ async def test_a_refused_connection_is_retried_and_not_in_doubt(
     source.api.client.base_url = dead_url  # type: ignore[attr-defined]
     await sender.send_due()
     queued = store.outbox_item(item.id or 0)
-    assert queued is not None and queued.state is S.QUEUED and not queued.in_doubt
+    assert queued is not None
+    assert queued.state is S.QUEUED
+    assert not queued.in_doubt
     assert "connection failed" in (queued.last_error or "")
     source.api.client.base_url = real  # type: ignore[attr-defined]
     done = await settle(sender, store, item.id or 0)
-    assert done.state is S.SENT and len(standin.own_statuses()) == 1
+    assert done.state is S.SENT
+    assert len(standin.own_statuses()) == 1
     await sender.aclose()
 
 
@@ -169,7 +183,8 @@ async def test_a_crash_mid_send_is_recovered_in_doubt_by_the_next_sender(
     config, store, outbox, sender, mid = setup(standin)
     item = outbox.reply(mid, "on it")
     claimed = store.outbox_claim(item.id or 0, "other-host:99", utcnow())
-    assert claimed is not None and claimed.state is S.SENDING
+    assert claimed is not None
+    assert claimed.state is S.SENDING
     # The dead sender's request reached the platform.
     dead = Sender(store, config, holder="other-host:99")
     mention = store.get_mention(mid)
@@ -178,9 +193,12 @@ async def test_a_crash_mid_send_is_recovered_in_doubt_by_the_next_sender(
     await dead.aclose()
     await sender.start()
     recovered = store.outbox_item(item.id or 0)
-    assert recovered is not None and recovered.state is S.QUEUED and recovered.in_doubt
+    assert recovered is not None
+    assert recovered.state is S.QUEUED
+    assert recovered.in_doubt
     done = await settle(sender, store, item.id or 0)
-    assert done.state is S.SENT and done.platform_id == first_id
+    assert done.state is S.SENT
+    assert done.platform_id == first_id
     assert len(standin.own_statuses()) == 1
     await sender.aclose()
 
@@ -190,7 +208,7 @@ async def test_a_crash_mid_send_is_recovered_in_doubt_by_the_next_sender(
 
 
 def test_text_checks_refuse_with_one_clear_line(standin: MastodonStandIn) -> None:
-    config, store, outbox, sender, mid = setup(standin)
+    _config, store, outbox, _sender, mid = setup(standin)
     with pytest.raises(OutboxError, match="empty"):
         outbox.reply(mid, "   ")
     with pytest.raises(OutboxError, match=r"placeholder \{order\} left unfilled"):
@@ -226,8 +244,10 @@ def test_limits_per_platform() -> None:
 
 
 def test_template_in_the_mentions_language(standin: MastodonStandIn) -> None:
-    config, store, outbox, sender, mid = setup(standin)
-    store.conn.execute("UPDATE mentions SET language = 'id', brand = 'Nusantel' WHERE id = ?", (mid,))
+    _config, store, outbox, _sender, mid = setup(standin)
+    store.conn.execute(
+        "UPDATE mentions SET language = 'id', brand = 'Nusantel' WHERE id = ?", (mid,)
+    )
     item = outbox.reply(mid, template="thanks")
     assert item.text == "Terima kasih, @dewi! Senang Anda menyukai Nusantel. — ayu"
 
@@ -237,7 +257,7 @@ def test_template_in_the_mentions_language(standin: MastodonStandIn) -> None:
 
 
 async def test_a_scheduled_post_goes_out_at_its_time(standin: MastodonStandIn) -> None:
-    config, store, outbox, sender, mid = setup(standin)
+    _config, store, outbox, sender, _mid = setup(standin)
     at = utcnow() + timedelta(seconds=0.6)
     item = outbox.post(SOURCE, "Promo hari ini", at)
     assert await sender.send_due() == 0
@@ -250,7 +270,8 @@ async def test_a_scheduled_post_goes_out_at_its_time(standin: MastodonStandIn) -
     with pytest.raises(asyncio.CancelledError):
         await task
     done = store.outbox_item(item.id or 0)
-    assert done is not None and done.sent_at is not None
+    assert done is not None
+    assert done.sent_at is not None
     assert abs((done.sent_at - at).total_seconds()) < 1.0
     assert [s["in_reply_to_id"] for s in standin.own_statuses()] == [None]
 
@@ -258,7 +279,7 @@ async def test_a_scheduled_post_goes_out_at_its_time(standin: MastodonStandIn) -
 async def test_a_post_missed_long_ago_is_marked_missed_a_recent_one_goes_out(
     standin: MastodonStandIn,
 ) -> None:
-    config, store, outbox, sender, mid = setup(standin, 'missed_after = "30m"')
+    _config, store, outbox, sender, _mid = setup(standin, 'missed_after = "30m"')
     old = outbox.post(SOURCE, "yesterday's promo", utcnow() - timedelta(hours=2))
     recent = outbox.post(SOURCE, "this morning's promo", utcnow() - timedelta(minutes=10))
     await sender.start()
@@ -283,13 +304,17 @@ async def test_approval_reject_back_to_author_then_approve(standin: MastodonStan
         outbox.approve(item.id or 0)
     budi = Outbox(store, config, "budi")
     rejected = budi.reject(item.id or 0, "no promises on amounts")
-    assert rejected.state is S.DRAFT and rejected.comment == "no promises on amounts"
+    assert rejected.state is S.DRAFT
+    assert rejected.comment == "no promises on amounts"
     resubmitted = outbox.submit(item.id or 0, "we will look into a refund, {author}")
     assert resubmitted.state is S.PENDING_APPROVAL
     approved = budi.approve(item.id or 0, "ok")
-    assert approved.state is S.QUEUED and approved.approved_by == "budi"
+    assert approved.state is S.QUEUED
+    assert approved.approved_by == "budi"
     done = await settle(sender, store, item.id or 0)
-    assert done.state is S.SENT and done.approved_by == "budi" and done.operator == "ayu"
+    assert done.state is S.SENT
+    assert done.approved_by == "budi"
+    assert done.operator == "ayu"
     actions = [e.action for e in store.outbox_events(item.id or 0)]
     assert actions[:5] == [
         "outbox_created",
@@ -302,7 +327,7 @@ async def test_approval_reject_back_to_author_then_approve(standin: MastodonStan
 
 
 def test_cancel_only_before_sending(standin: MastodonStandIn) -> None:
-    config, store, outbox, sender, mid = setup(standin)
+    _config, _store, outbox, _sender, _mid = setup(standin)
     item = outbox.post(SOURCE, "later", utcnow() + timedelta(hours=1))
     assert outbox.cancel(item.id or 0).state is S.CANCELLED
     with pytest.raises(OutboxError, match="is cancelled; it cannot be cancelled"):

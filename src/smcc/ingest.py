@@ -75,7 +75,9 @@ def prepare(
         on_batch=watcher.notify,
     )
     holder = process_identity()
-    sender = Sender(store, config, sources, holder=holder)
+    # Its own connection: the sender's reads must not see the pipeline's open transactions.
+    sender_store = store if store.path == ":memory:" else store.another()
+    sender = Sender(sender_store, config, sources, holder=holder)
     return IngestRun(store, pipeline, holder, rules, watcher, sender)
 
 
@@ -110,6 +112,8 @@ async def run(
         if watcher is not None:
             await asyncio.to_thread(watcher.stop)  # after a last look at what was stored
         await asyncio.to_thread(store.release_lease, LEASE, holder)
+        if ingest.sender is not None and ingest.sender.store is not store:
+            ingest.sender.store.close()
 
 
 async def _renew(ingest: IngestRun) -> None:

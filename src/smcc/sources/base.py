@@ -159,9 +159,7 @@ class Source(abc.ABC):
         """Publish `text` as a new post; return the platform's id."""
         raise NotImplementedError(f"source {self.name!r} ({self.type}) cannot post")
 
-    async def find_sent(
-        self, text: str, parent: Mention | None, since: datetime
-    ) -> str | None:
+    async def find_sent(self, text: str, parent: Mention | None, since: datetime) -> str | None:
         """The platform id of our own post (a reply to `parent`, or a post when None) with this
         text, made at or after `since`; None when there is none. The outbox asks before sending
         again after an attempt whose outcome is unknown, on platforms without idempotency keys.

@@ -185,3 +185,46 @@ def test_approval_from_the_cli(env: tuple[Path, Path, int], standin: MastodonSta
         "outbox_submitted",
         "outbox_approved",
     ]
+
+
+MACROS = """
+[macros.thank_and_close]
+label = "thank, tag, dismiss"
+steps = [{ reply = "thanks" }, { tag = "praise" }, { status = "dismissed" }]
+
+[macros.bad_text]
+steps = [{ tag = "x" }, { text = "your order {order}" }]
+"""
+
+
+def test_macro_runs_its_steps_in_order(
+    env: tuple[Path, Path, int], standin: MastodonStandIn
+) -> None:
+    config = env[0]
+    config.write_text(config.read_text(encoding="utf-8") + MACROS, encoding="utf-8")
+    result = smcc(env, "macro", "thank_and_close", str(env[2]), "--send")
+    assert result.exit_code == 0, result.output
+    assert "reply 1 queued; tagged praise; dismissed" in result.output
+    assert "sent reply 1" in result.output
+    with Store.open(env[1]) as store:
+        mention = store.get_mention(env[2])
+        assert mention is not None
+        tags = store.conn.execute("SELECT tags FROM mentions WHERE id = ?", (env[2],))
+        assert json.loads(tags.fetchone()[0]) == ["praise"]
+        # dismissed by the macro, then answered: the sent reply marks it replied
+        assert mention.status == "replied"
+        actions = [e.action for e in reversed(store.events(env[2]))]
+    assert actions[:3] == ["outbox_created", "tag", "dismissed"]
+    assert len(standin.own_statuses()) == 1
+
+
+def test_a_macro_with_a_bad_text_changes_nothing(env: tuple[Path, Path, int]) -> None:
+    config = env[0]
+    config.write_text(config.read_text(encoding="utf-8") + MACROS, encoding="utf-8")
+    result = smcc(env, "macro", "bad_text", str(env[2]))
+    assert result.exit_code == 1
+    assert "macro bad_text, step 2: placeholder {order} left unfilled" in result.output
+    with Store.open(env[1]) as store:
+        assert store.events(env[2]) == []
+    unknown = smcc(env, "macro", "nope", str(env[2]))
+    assert "no macro named 'nope' (known: bad_text, thank_and_close)" in unknown.output

@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +16,11 @@ import pytest
 from loopback import LoopbackServer, Reply
 from mastodon_standin import MastodonStandIn
 from outbox_helpers import SOURCE, TOKEN, make_config, settle, store_customer_post
-from smcc.config import Config
+from smcc import ingest
+from smcc.config import Config, ConfigError, parse_config
 from smcc.models import OutboxState, Status, utcnow
 from smcc.outbox import Outbox, OutboxError, Sender, check_text, text_length
+from smcc.sources import build_sources
 from smcc.store import Store
 
 S = OutboxState
@@ -332,3 +335,64 @@ def test_cancel_only_before_sending(standin: MastodonStandIn) -> None:
     assert outbox.cancel(item.id or 0).state is S.CANCELLED
     with pytest.raises(OutboxError, match="is cancelled; it cannot be cancelled"):
         outbox.cancel(item.id or 0)
+
+
+async def test_a_reply_on_the_demo_platform_joins_the_thread(tmp_path: Path) -> None:
+    """The embedded set-up: `smcc` ingests the demo and sends in the same process; a reply
+    published through the outbox comes back in the demo stream as the brand's post in the
+    mention's thread."""
+    config = parse_config(
+        "[[brands]]\nname = 'Nusantel'\nkeywords = ['nusantel']\n"
+        "[sources.demo]\nrate = 20\nseed = 5\n[pipeline]\nbatch_interval = '50ms'\n"
+    )
+    store = Store.open(tmp_path / "demo.db")
+    run = ingest.prepare(config, store, build_sources(config))
+    task = asyncio.create_task(ingest.run(run))
+    try:
+        deadline = time.monotonic() + 20
+        while store.count_mentions() == 0:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        parent = next(store.iter_mentions())
+        item = Outbox(store, config).reply(parent.id or 0, "thanks, {author}!")
+        own: list[Any] = []
+        while not own:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+            done = store.outbox_item(item.id or 0)
+            assert done is not None
+            if done.state is S.SENT:
+                own = [
+                    m for m in store.iter_mentions() if m.external_id == f"own-{done.platform_id}"
+                ]
+        assert own[0].reply_to_id == parent.external_id
+        assert own[0].conversation_id == (parent.conversation_id or parent.external_id)
+        assert own[0].text == f"thanks, @{parent.author.handle}!"
+        assert store.get_mention(parent.id or 0).status is Status.REPLIED  # type: ignore[union-attr]
+    finally:
+        run.stop()
+        await task
+        store.close()
+
+
+def test_approval_by_tier_and_department(standin: MastodonStandIn) -> None:
+    _config, store, outbox, _sender, mid = setup(
+        standin, "[outbox.approval]\ntiers = [1]\ndepartments = ['legal']"
+    )
+    assert outbox.reply(mid, "a").state is S.QUEUED  # not triaged: no tier, no department
+    store.conn.execute("UPDATE mentions SET tier = 1, department = 'social' WHERE id = ?", (mid,))
+    assert outbox.reply(mid, "b").state is S.PENDING_APPROVAL
+    store.conn.execute("UPDATE mentions SET tier = 2, department = 'legal' WHERE id = ?", (mid,))
+    assert outbox.reply(mid, "c").state is S.PENDING_APPROVAL
+    store.conn.execute("UPDATE mentions SET tier = 2, department = 'social' WHERE id = ?", (mid,))
+    assert outbox.reply(mid, "d").state is S.QUEUED
+
+
+def test_a_macro_naming_an_unknown_canned_reply_is_a_config_error() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config("[macros.m]\nsteps = [{ reply = 'nope' }]\n")
+    assert "config.toml:2: macros.m.steps[0].reply: no canned reply of that name" in str(
+        caught.value.problems[0]
+    )
+    with pytest.raises(ConfigError, match="exactly one of"):
+        parse_config("[macros.m]\nsteps = [{ tag = 'a', status = 'dismissed' }]\n")

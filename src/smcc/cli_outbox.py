@@ -23,6 +23,7 @@ from rich.text import Text
 from smcc.cli import EXIT_PROBLEM, EXIT_USAGE, Ctx, common, err, fail, out, pass_ctx
 from smcc.config import Config, parse_duration
 from smcc.ingest import LEASE, LEASE_TTL
+from smcc.macros import run_macro
 from smcc.models import OutboxItem, OutboxState, utcnow
 from smcc.outbox import DONE_STATES, Outbox, OutboxError, Sender
 from smcc.store import Store, process_identity
@@ -486,4 +487,39 @@ def outbox_retry(ctx: Ctx, item_id: int) -> None:
     _act(ctx, lambda o: o.retry(item_id), "queued again")
 
 
-COMMANDS = (reply_cmd, post_cmd, schedule_group, outbox_group)
+# ---------------------------------------------------------------------------------------------
+# smcc macro
+
+
+@click.command("macro")
+@click.argument("name")
+@click.argument("mention_id", type=int)
+@click.option("--send", is_flag=True, help="Wait until its replies are sent or failed.")
+@click.option("--operator", metavar="NAME", help="Who runs it (default: [operator] name).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=WAIT_DEFAULT, show_default=True)
+@common
+@pass_ctx
+def macro_cmd(
+    ctx: Ctx, name: str, mention_id: int, send: bool, operator: str | None, timeout: float
+) -> None:
+    """Run macro NAME ([macros.NAME] in config) on a mention: its steps in order."""
+    config, _ = ctx.config()
+    with ctx.store(config, create=False) as store:
+        try:
+            result = run_macro(store, config, name, mention_id, operator or "")
+        except OutboxError as exc:
+            fail(str(exc))
+        out.print(Text(f"macro {name} on mention {mention_id}: {'; '.join(result.done)}"))
+        ids = [i.id for i in result.replies if i.id is not None]
+        if send and ids:
+            asyncio.run(wait_settled(store, config, ids, timeout))
+            ok = True
+            for item_id in ids:
+                done = store.outbox_item(item_id)
+                assert done is not None
+                ok &= _report(done, False)
+            if not ok:
+                raise SystemExit(EXIT_PROBLEM)
+
+
+COMMANDS = (reply_cmd, post_cmd, schedule_group, outbox_group, macro_cmd)

@@ -28,6 +28,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from smcc.models import Tier
@@ -503,6 +504,35 @@ class PipelineSettings(_Cfg):
     """Mentions waiting to be stored; when full, sources wait (backpressure)."""
 
 
+class MacroStep(_Cfg):
+    """One step of a macro: exactly one of its fields."""
+
+    reply: str | None = None
+    """Queue a reply with this canned reply (in the mention's language)."""
+    text: str | None = None
+    """Queue a reply with this text (placeholders as in canned replies)."""
+    tag: str | None = None
+    """Add this tag to the mention."""
+    status: Literal["claimed", "dismissed", "escalated", "new"] | None = None
+    """Move the mention to this status ('new' releases it). A reply marks it replied once sent."""
+
+    @model_validator(mode="after")
+    def _one_action(self) -> MacroStep:
+        given = [k for k in ("reply", "text", "tag", "status") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a step does exactly one of: reply, text, tag, status")
+        return self
+
+
+class Macro(_Cfg):
+    """`[macros.NAME]`: a named sequence of steps on one mention (`smcc macro NAME ID`)."""
+
+    label: str = ""
+    key: str | None = None
+    """The console key that runs it (the console's macro keys are for the next session)."""
+    steps: list[MacroStep] = Field(min_length=1)
+
+
 class ApprovalSettings(_Cfg):
     """`[outbox.approval]`: which replies and posts wait for an approver before they go out."""
 
@@ -545,6 +575,7 @@ class Config(_Cfg):
     rules: list[Rule] = Field(default_factory=list)
     canned: dict[str, CannedReply] = Field(default_factory=dict)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    macros: dict[str, Macro] = Field(default_factory=dict)
     wall: Wall = Field(default_factory=Wall)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
@@ -752,6 +783,12 @@ def cross_check(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
             for j, brand in enumerate(when.brands):
                 if brand not in brand_names:
                     found.append(((*loc, "brands", j), f"no brand or competitor named '{brand}'"))
+    for name, macro in config.macros.items():
+        for i, step in enumerate(macro.steps):
+            if step.reply is not None and step.reply not in config.canned:
+                found.append(
+                    (("macros", name, "steps", i, "reply"), "no canned reply of that name")
+                )
     names = [r.name for r in config.rules]
     for i, name in enumerate(names):
         if name in names[:i]:

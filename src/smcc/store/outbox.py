@@ -363,6 +363,28 @@ class OutboxStore:
         )
         self._bump(conn, "mentions")
 
+    def tag_mention(self, mention_id: int, tag: str, operator: str) -> bool:
+        """Add `tag` to a mention's tags (a macro step; kept beside the outbox, which macros
+        drive). False when there is no such mention; adding a tag it has changes nothing."""
+        with self.transaction() as conn:
+            row = conn.execute("SELECT tags FROM mentions WHERE id = ?", (mention_id,)).fetchone()
+            if row is None:
+                return False
+            tags = json.loads(row["tags"])
+            if tag in tags:
+                return True
+            tags.append(tag)
+            conn.execute(
+                "UPDATE mentions SET tags = ? WHERE id = ?",
+                (json.dumps(tags, ensure_ascii=False), mention_id),
+            )
+            self._event(
+                conn,
+                Event(actor=operator, action="tag", mention_id=mention_id, detail={"tag": tag}),
+            )
+            self._bump(conn, "mentions")
+            return True
+
     def outbox_recover(self, sender: str) -> list[OutboxItem]:
         """Items left `sending` by another process (it died or lost the lease mid-send) go back
         to the queue, in doubt: their request may have reached the platform."""

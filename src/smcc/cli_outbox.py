@@ -8,6 +8,7 @@ process holds the lease, takes it for as long as it takes to send this item.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -22,7 +23,7 @@ from rich.text import Text
 
 from smcc.cli import EXIT_PROBLEM, EXIT_USAGE, Ctx, common, err, fail, out, pass_ctx
 from smcc.config import Config, parse_duration
-from smcc.ingest import LEASE, LEASE_TTL
+from smcc.ingest import LEASE, LEASE_TTL, RENEW_EVERY
 from smcc.macros import run_macro
 from smcc.models import OutboxItem, OutboxState, utcnow
 from smcc.outbox import DONE_STATES, Outbox, OutboxError, Sender
@@ -68,6 +69,13 @@ async def wait_settled(store: Store, config: Config, item_ids: list[int], timeou
     holder = process_identity()
     deadline = time.monotonic() + timeout
     sender: Sender | None = None
+    renewer: asyncio.Task[None] | None = None
+
+    async def renew() -> None:  # a send may take longer than the lease lives
+        while True:
+            await asyncio.sleep(RENEW_EVERY)
+            await asyncio.to_thread(store.acquire_lease, LEASE, holder, LEASE_TTL)
+
     try:
         while True:
             items = [store.outbox_item(i) for i in item_ids]
@@ -81,6 +89,7 @@ async def wait_settled(store: Store, config: Config, item_ids: list[int], timeou
             if await asyncio.to_thread(store.acquire_lease, LEASE, holder, LEASE_TTL):
                 if sender is None:
                     sender = Sender(store, config, holder=holder)
+                    renewer = asyncio.create_task(renew())
                     await sender.start()
                 now = utcnow()
                 for item in waiting:
@@ -93,6 +102,10 @@ async def wait_settled(store: Store, config: Config, item_ids: list[int], timeou
                         await sender.send(item.id)
             await asyncio.sleep(0.1)
     finally:
+        if renewer is not None:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
         if sender is not None:
             await sender.aclose()
             store.release_lease(LEASE, holder)

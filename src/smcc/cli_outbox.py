@@ -26,7 +26,7 @@ from smcc.config import Config, parse_duration
 from smcc.ingest import LEASE, LEASE_TTL, RENEW_EVERY
 from smcc.macros import run_macro
 from smcc.models import OutboxItem, OutboxState, utcnow
-from smcc.outbox import DONE_STATES, Outbox, OutboxError, Sender
+from smcc.outbox import Outbox, OutboxError, Sender
 from smcc.store import Store, process_identity
 from smcc.textclean import one_line
 
@@ -385,9 +385,11 @@ def outbox_group() -> None:
 @common
 @pass_ctx
 def outbox_list(ctx: Ctx, states: tuple[str, ...], as_json: bool) -> None:
-    """Items (default: those not done yet), oldest first."""
+    """Items (default: all but sent and cancelled — failed and missed ones need a look)."""
     config, _ = ctx.config()
-    wanted = [OutboxState(s) for s in states] or [s for s in OutboxState if s not in DONE_STATES]
+    wanted = [OutboxState(s) for s in states] or [
+        s for s in OutboxState if s not in (OutboxState.SENT, OutboxState.CANCELLED)
+    ]
     with ctx.store(config) as store:
         items = store.outbox_items(states=wanted)
     if as_json:

@@ -1,0 +1,127 @@
+"""Exactly once on a platform without idempotency keys: the outbox and a Reddit stand-in.
+
+The stand-in keeps the comments posted to it (`/api/comment`, answered like Reddit's
+`api_type=json`) and lists the account's own comments newest first (`/user/NAME/comments`), as
+Reddit does. After an attempt whose outcome is unknown the sender must look there first.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+
+from loopback import LoopbackServer, Reply, Request
+from outbox_helpers import settle
+from smcc.config import parse_config
+from smcc.models import Author, Mention, OutboxState, utcnow
+from smcc.outbox import Outbox, Sender
+from smcc.store import Store
+
+ME = "nusantel_care"
+
+
+@dataclass
+class RedditStandIn:
+    server: LoopbackServer
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    before_store: list[Callable[[], Reply | None]] = field(default_factory=list)
+    after_store: list[Callable[[], Reply | None]] = field(default_factory=list)
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1000))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        s = self.server
+        s.route("POST", "/api/v1/access_token", Reply.json({"access_token": "tok-1"}))
+        s.route("GET", "/api/v1/me", Reply.json({"name": ME}))
+        s.route("POST", "/api/comment", self._comment)
+        s.route("GET", f"/user/{ME}/comments", self._mine)
+
+    def _comment(self, request: Request) -> Reply:
+        if self.before_store:
+            answer = self.before_store.pop(0)()
+            if answer is not None:
+                return answer
+        form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
+        with self._lock:
+            cid = f"c{next(self._ids)}"
+            data = {
+                "id": cid,
+                "name": f"t1_{cid}",
+                "parent_id": form["thing_id"],
+                "body": form["text"],
+                "author": ME,
+                "created_utc": time.time(),
+            }
+            self.comments.append(data)
+        if self.after_store:
+            answer = self.after_store.pop(0)()
+            if answer is not None:
+                return answer
+        return Reply.json(
+            {"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": data}]}}}
+        )
+
+    def _mine(self, request: Request) -> Reply:
+        with self._lock:
+            children = [{"kind": "t1", "data": c} for c in reversed(self.comments)]
+        return Reply.json({"kind": "Listing", "data": {"children": children, "after": None}})
+
+
+@pytest.fixture
+def reddit(monkeypatch: pytest.MonkeyPatch) -> Iterator[RedditStandIn]:
+    monkeypatch.setenv("SMCC_RD_CLIENT_ID", "app-id")
+    monkeypatch.setenv("SMCC_RD_CLIENT_SECRET", "app-secret-1234")
+    monkeypatch.setenv("SMCC_RD_REFRESH_TOKEN", "refresh-5678")
+    with LoopbackServer() as server:
+        yield RedditStandIn(server)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "posts"),
+    [
+        pytest.param(None, Reply.reset, 1, id="response-lost-after-storing"),
+        pytest.param(Reply.reset, None, 2, id="lost-before-storing"),
+        pytest.param(None, lambda: Reply(delay=1.0), 1, id="stall-after-storing"),
+    ],
+)
+async def test_reddit_reply_goes_out_exactly_once(
+    reddit: RedditStandIn,
+    before: Callable[[], Reply] | None,
+    after: Callable[[], Reply] | None,
+    posts: int,
+) -> None:
+    url = reddit.server.base_url
+    config = parse_config(
+        f"[sources.rd]\ntype = 'reddit'\nbase_url = '{url}'\nauth_url = '{url}'\n"
+        "timeout = '500ms'\n[outbox]\nretry_after = '20ms'\n"
+    )
+    store = Store.memory()
+    parent = Mention(
+        source="rd",
+        external_id="t3_abc",
+        author=Author(handle="dewi"),
+        text="nusantel no signal",
+        created_at=utcnow(),
+    )
+    mid = store.insert_batch([parent]).first_id or 0
+    if before is not None:
+        reddit.before_store.append(before)
+    if after is not None:
+        reddit.after_store.append(after)
+    item = Outbox(store, config).reply(mid, "sorry, we are on it")
+    sender = Sender(store, config, holder="t:1")
+    done = await settle(sender, store, item.id or 0)
+    assert len(reddit.comments) == 1, reddit.comments
+    assert done.state is OutboxState.SENT
+    assert done.platform_id == reddit.comments[0]["name"]
+    assert done.attempts == 2
+    assert len(reddit.server.requests_to("/api/comment", "POST")) == posts
+    assert len(reddit.server.requests_to(f"/user/{ME}/comments", "GET")) == 1
+    await sender.aclose()

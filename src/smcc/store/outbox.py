@@ -60,6 +60,18 @@ def item_from_row(r: sqlite3.Row) -> OutboxItem:
     )
 
 
+def event_from_row(r: sqlite3.Row) -> Event:
+    return Event(
+        id=r["id"],
+        at=datetime.fromisoformat(r["at"]),
+        actor=r["actor"],
+        action=r["action"],
+        mention_id=r["mention_id"],
+        outbox_id=r["outbox_id"],
+        detail=json.loads(r["detail"]),
+    )
+
+
 # Columns a transition may set (never text taken from outside as a column name).
 _SETTABLE = frozenset(
     {
@@ -169,18 +181,7 @@ class OutboxStore:
         rows = self.conn.execute(
             "SELECT * FROM events WHERE outbox_id = ? ORDER BY id", (item_id,)
         ).fetchall()
-        return [
-            Event(
-                id=r["id"],
-                at=datetime.fromisoformat(r["at"]),
-                actor=r["actor"],
-                action=r["action"],
-                mention_id=r["mention_id"],
-                outbox_id=r["outbox_id"],
-                detail=json.loads(r["detail"]),
-            )
-            for r in rows
-        ]
+        return [event_from_row(r) for r in rows]
 
     # -- writing ---------------------------------------------------------------------------------
 

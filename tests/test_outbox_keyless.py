@@ -1,6 +1,7 @@
-"""Exactly once on a platform without idempotency keys: the outbox and a Reddit stand-in.
+"""Exactly once on platforms without idempotency keys: the outbox against Reddit and Bluesky
+stand-ins.
 
-The stand-in keeps the comments posted to it (`/api/comment`, answered like Reddit's
+The Reddit stand-in keeps the comments posted to it (`/api/comment`, answered like Reddit's
 `api_type=json`) and lists the account's own comments newest first (`/user/NAME/comments`), as
 Reddit does. After an attempt whose outcome is unknown the sender must look there first.
 """
@@ -125,3 +126,69 @@ async def test_reddit_reply_goes_out_exactly_once(
     assert len(reddit.server.requests_to("/api/comment", "POST")) == posts
     assert len(reddit.server.requests_to(f"/user/{ME}/comments", "GET")) == 1
     await sender.aclose()
+
+
+# ---------------------------------------------------------------------------------------------
+# Bluesky: createRecord takes no key either; the sender looks in our repo's newest records.
+
+DID = "did:plc:brand"
+
+
+@dataclass
+class BlueskyStandIn:
+    server: LoopbackServer
+    records: list[dict[str, Any]] = field(default_factory=list)
+    after_store: list[Callable[[], Reply | None]] = field(default_factory=list)
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        session = {"accessJwt": "a-jwt-1111", "refreshJwt": "r-jwt-2222", "did": DID}
+        s = self.server
+        s.route("POST", "/xrpc/com.atproto.server.createSession", Reply.json(session))
+        s.route("POST", "/xrpc/com.atproto.repo.createRecord", self._create)
+        s.route("GET", "/xrpc/com.atproto.repo.listRecords", self._list)
+
+    def _create(self, request: Request) -> Reply:
+        body = request.json()
+        uri = f"at://{DID}/app.bsky.feed.post/3k{next(self._ids):011d}"
+        self.records.append({"uri": uri, "cid": "bafy", "value": body["record"]})
+        if self.after_store:
+            answer = self.after_store.pop(0)()
+            if answer is not None:
+                return answer
+        return Reply.json({"uri": uri, "cid": "bafy"})
+
+    def _list(self, request: Request) -> Reply:
+        return Reply.json({"records": list(reversed(self.records))})
+
+
+async def test_bluesky_reply_after_a_lost_response_is_found_not_resent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SMCC_SKY_APP_PASSWORD", "app-pass-9999")
+    with LoopbackServer() as server:
+        sky = BlueskyStandIn(server)
+        config = parse_config(
+            f"[sources.sky]\ntype = 'bluesky'\nbase_url = '{server.base_url}'\n"
+            "handle = 'brand.bsky.social'\ntimeout = '500ms'\n[outbox]\nretry_after = '20ms'\n"
+        )
+        store = Store.memory()
+        parent = Mention(
+            source="sky",
+            external_id="at://did:plc:dewi/app.bsky.feed.post/3kabc",
+            author=Author(handle="dewi.bsky.social"),
+            text="nusantel no signal",
+            created_at=utcnow(),
+            raw={"cid": "bafyparent"},
+        )
+        mid = store.insert_batch([parent]).first_id or 0
+        sky.after_store.append(Reply.reset)
+        item = Outbox(store, config).reply(mid, "sorry, we are on it")
+        sender = Sender(store, config, holder="t:1")
+        done = await settle(sender, store, item.id or 0)
+        await sender.aclose()
+    assert len(sky.records) == 1
+    assert sky.records[0]["value"]["reply"]["parent"]["uri"] == parent.external_id
+    assert done.state is OutboxState.SENT
+    assert done.platform_id == sky.records[0]["uri"]
+    assert len(server.requests_to("/xrpc/com.atproto.repo.createRecord")) == 1

@@ -192,3 +192,79 @@ async def test_bluesky_reply_after_a_lost_response_is_found_not_resent(
     assert done.state is OutboxState.SENT
     assert done.platform_id == sky.records[0]["uri"]
     assert len(server.requests_to("/xrpc/com.atproto.repo.createRecord")) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# X: no idempotency key; the sender looks among the account's posts since the first attempt.
+
+
+@dataclass
+class XStandIn:
+    server: LoopbackServer
+    tweets: list[dict[str, Any]] = field(default_factory=list)
+    after_store: list[Callable[[], Reply | None]] = field(default_factory=list)
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1_860_000_000_000_000_000))
+
+    def __post_init__(self) -> None:
+        s = self.server
+        s.route("GET", "/2/users/me", Reply.json({"data": {"id": "42", "username": "nusantel"}}))
+        s.route("POST", "/2/tweets", self._create)
+        s.route("GET", "/2/users/42/tweets", self._mine)
+
+    def _create(self, request: Request) -> Reply:
+        body = request.json()
+        tweet: dict[str, Any] = {"id": str(next(self._ids)), "text": body["text"]}
+        reply = body.get("reply") or {}
+        if reply.get("in_reply_to_tweet_id"):
+            tweet["referenced_tweets"] = [
+                {"type": "replied_to", "id": reply["in_reply_to_tweet_id"]}
+            ]
+            # As X does: the answered account's handle in front, entities escaped.
+            tweet["text"] = "@dewi " + body["text"].replace("&", "&amp;")
+        self.tweets.append(tweet)
+        if self.after_store:
+            answer = self.after_store.pop(0)()
+            if answer is not None:
+                return answer
+        return Reply.json({"data": {"id": tweet["id"], "text": tweet["text"]}}, 201)
+
+    def _mine(self, request: Request) -> Reply:
+        assert "start_time" in request.query
+        return Reply.json({"data": list(reversed(self.tweets))} if self.tweets else {"meta": {}})
+
+
+async def test_x_reply_after_a_lost_response_is_found_not_resent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for field_name, value in {
+        "CONSUMER_KEY": "ck",
+        "CONSUMER_SECRET": "cs",
+        "ACCESS_TOKEN": "12-at",
+        "ACCESS_TOKEN_SECRET": "ats",
+        "BEARER_TOKEN": "AAAA-bearer-0123456789",
+    }.items():
+        monkeypatch.setenv(f"SMCC_X_{field_name}", value)
+    with LoopbackServer() as server:
+        x = XStandIn(server)
+        config = parse_config(
+            f"[sources.x]\ntype = 'twitter'\nbase_url = '{server.base_url}'\n"
+            "timeout = '500ms'\n[outbox]\nretry_after = '20ms'\n"
+        )
+        store = Store.memory()
+        parent = Mention(
+            source="x",
+            external_id="1850000000000000001",
+            author=Author(handle="dewi"),
+            text="nusantel no signal",
+            created_at=utcnow(),
+        )
+        mid = store.insert_batch([parent]).first_id or 0
+        x.after_store.append(lambda: Reply(delay=1.0))  # stored, the answer comes too late
+        item = Outbox(store, config).reply(mid, "sorry & on it")
+        sender = Sender(store, config, holder="t:1")
+        done = await settle(sender, store, item.id or 0)
+        await sender.aclose()
+    assert len(x.tweets) == 1
+    assert done.state is OutboxState.SENT
+    assert done.platform_id == x.tweets[0]["id"]
+    assert len(server.requests_to("/2/tweets", "POST")) == 1

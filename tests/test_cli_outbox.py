@@ -76,6 +76,10 @@ def test_reply_to_a_deleted_post_exits_non_zero_with_the_reason(
     assert result.exit_code == 1
     assert "reply 1 failed:" in result.output
     assert "does not appear to exist" in result.output
+    shown = smcc(env, "outbox", "list", "--json")
+    (item,) = [json.loads(line) for line in shown.output.splitlines()]
+    assert item["state"] == "failed"
+    assert "does not appear to exist" in item["last_error"]
 
 
 @pytest.mark.parametrize(

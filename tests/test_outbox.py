@@ -396,3 +396,20 @@ def test_a_macro_naming_an_unknown_canned_reply_is_a_config_error() -> None:
     )
     with pytest.raises(ConfigError, match="exactly one of"):
         parse_config("[macros.m]\nsteps = [{ tag = 'a', status = 'dismissed' }]\n")
+
+
+async def test_a_sender_that_lost_the_item_to_another_records_nothing(
+    standin: MastodonStandIn,
+) -> None:
+    """Fencing: once another holder has taken an item over (recovered it), the old sender's late
+    outcome changes nothing — the new holder settles it."""
+    _, store, outbox, _, mid = setup(standin)
+    item = outbox.reply(mid, "on it")
+    assert store.outbox_claim(item.id or 0, "old:1", utcnow()) is not None
+    assert [i.id for i in store.outbox_recover("new:2")] == [item.id]
+    assert store.outbox_sent(item.id or 0, "old:1", "999", utcnow()) is None
+    after = store.outbox_item(item.id or 0)
+    assert after is not None
+    assert after.state is S.QUEUED
+    assert after.in_doubt
+    assert after.platform_id is None

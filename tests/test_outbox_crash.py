@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,8 @@ import pytest
 
 from loopback import LoopbackServer, Reply
 from mastodon_standin import MastodonStandIn
-from outbox_helpers import TOKEN, config_text, make_config, store_customer_post
-from smcc.models import OutboxState
+from outbox_helpers import SOURCE, TOKEN, config_text, make_config, store_customer_post
+from smcc.models import OutboxState, utcnow
 from smcc.outbox import Outbox
 from smcc.store import Store
 
@@ -138,3 +139,42 @@ def test_sigkill_at_every_step_of_sending_posts_exactly_once(
         "replied",
     ]
     assert found is (not keys and crash_at != "before_send")
+
+
+def test_ingest_sends_a_post_at_its_time_and_marks_a_long_missed_one(
+    standin: MastodonStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`smcc ingest` holds the lease: a post due in 3 s goes out within 5 s of its time; a post
+    due 2 h ago (while nothing ran) is marked missed at the start; one due 10 min ago goes out."""
+    monkeypatch.setenv("SMCC_BRAND_MASTODON_ACCESS_TOKEN", TOKEN)
+    config_path = tmp_path / "config.toml"
+    config_path.write_text(config_text(standin.server.base_url), encoding="utf-8")
+    db = tmp_path / "calendar.db"
+    now = utcnow()
+    with Store.open(db) as store:
+        outbox = Outbox(store, make_config(standin.server.base_url))
+        due = outbox.post(SOURCE, "Promo at three", now + timedelta(seconds=3))
+        old = outbox.post(SOURCE, "Yesterday's promo", now - timedelta(hours=2))
+        late = outbox.post(SOURCE, "This morning's promo", now - timedelta(minutes=10))
+    child = _child("none", config_path, db, keys=True)
+    try:
+        deadline = time.monotonic() + 60
+        while _state(db, due.id or 0)[0] != "sent":
+            assert child.poll() is None, child.communicate()[1].decode()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGTERM)
+        child.communicate(timeout=30)
+    with Store.open(db) as store:
+        sent = store.outbox_item(due.id or 0)
+        assert sent is not None
+        assert sent.sent_at is not None
+        assert sent.scheduled_at is not None
+        assert 0 <= (sent.sent_at - sent.scheduled_at).total_seconds() < 5
+        missed = store.outbox_item(old.id or 0)
+        assert missed is not None
+        assert missed.state is OutboxState.MISSED
+        assert store.outbox_item(late.id or 0).state is OutboxState.SENT  # type: ignore[union-attr]
+    texts = sorted(s["content"] for s in standin.own_statuses())
+    assert texts == ["<p>Promo at three</p>", "<p>This morning&#x27;s promo</p>"]

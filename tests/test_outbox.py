@@ -413,3 +413,27 @@ async def test_a_sender_that_lost_the_item_to_another_records_nothing(
     assert after.state is S.QUEUED
     assert after.in_doubt
     assert after.platform_id is None
+
+
+def test_writes_table_matches_the_adapters() -> None:
+    from smcc.outbox import WRITES
+    from smcc.sources.bluesky import BlueskySource
+    from smcc.sources.demo import DemoSource
+    from smcc.sources.mastodon import MastodonSource
+    from smcc.sources.reddit import RedditSource
+    from smcc.sources.replay import ReplaySource
+    from smcc.sources.rss import RssSource
+    from smcc.sources.twitter import TwitterSource
+
+    for cls in (
+        BlueskySource,
+        DemoSource,
+        MastodonSource,
+        RedditSource,
+        ReplaySource,
+        RssSource,
+        TwitterSource,
+    ):
+        can = tuple(k for k, ok in (("reply", cls.can_reply), ("post", cls.can_post)) if ok)
+        assert WRITES.get(cls.type, ()) == can, cls.type
+    assert text_length("mastodon", "@dewi@mastodon.social hi") == len("@dewi hi")

@@ -59,6 +59,8 @@ DEFAULT_LIMITS: Mapping[str, int] = {
 """Characters (Bluesky: graphemes; X: weighted, see `text_length`) a post may have."""
 
 URL = re.compile(r"https?://\S+")
+REMOTE_MENTION = re.compile(r"(@\w+)@[\w.-]+\w")
+"""`@user@server`: Mastodon counts only the `@user` part."""
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 GRAPHEME = regex.compile(r"\X")
 MAX_BACKOFF = 600.0
@@ -67,6 +69,16 @@ LOOKUP_MARGIN = timedelta(minutes=2)
 
 _X_LIGHT = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 """Code points that weigh 1 in X's count (twitter-text v3 config); everything else weighs 2."""
+
+WRITES: Mapping[str, tuple[str, ...]] = {
+    "demo": ("reply", "post"),
+    "mastodon": ("reply", "post"),
+    "twitter": ("reply", "post"),
+    "bluesky": ("reply", "post"),
+    "reddit": ("reply",),
+}
+"""What each source type can publish (its adapter's `can_reply` / `can_post`), known without
+importing the adapter, so an item that could never go out is refused when it is written."""
 
 OPEN_STATES = (_S.DRAFT, _S.PENDING_APPROVAL, _S.QUEUED)
 """States an operator may still cancel or move (sending has begun in no other)."""
@@ -90,7 +102,7 @@ def text_length(platform: str, text: str) -> int:
         urls = URL.findall(text)
         rest = URL.sub("", text)
         if platform == "mastodon":
-            return len(rest) + 23 * len(urls)
+            return len(REMOTE_MENTION.sub(r"\1", rest)) + 23 * len(urls)
         weight = 0
         for cluster in GRAPHEME.findall(rest):
             if len(cluster) > 1 or not any(lo <= ord(cluster) <= hi for lo, hi in _X_LIGHT):
@@ -196,7 +208,7 @@ class Outbox:
         if settings is None:
             known = ", ".join(self.config.sources) or "none configured"
             raise OutboxError(f"no source named '{name}' in the config (known: {known})")
-        if settings.type in ("replay", "rss"):
+        if kind not in WRITES.get(settings.type, ()):
             raise OutboxError(f"source '{name}' ({settings.type}) cannot {kind}")
 
     def compose_reply(

@@ -96,8 +96,9 @@ def test_file_database_settings(store: Store, db_path: Path) -> None:
         (2, "question and influence signals"),
         (3, "alerts with severity 1-10 and keywords; per-minute term rollups"),
         (4, "a partial index of open mentions in queue order"),
+        (5, "outbox sending state: in doubt, attempt times, sender, comment"),
     ]
-    assert LATEST == 4
+    assert LATEST == 5
     assert store.schema_version() == LATEST
     # the settings that live in the file are seen by any other connection
     other = sqlite3.connect(db_path)

@@ -658,3 +658,9 @@ __all__ = ["main"]
 from smcc.cli_wall import wall_cmd  # noqa: E402
 
 main.add_command(wall_cmd)
+
+# The outbox from the shell: reply, post, schedule, outbox (cli_outbox.py).
+from smcc.cli_outbox import COMMANDS as _OUTBOX_COMMANDS  # noqa: E402
+
+for _outbox_command in _OUTBOX_COMMANDS:
+    main.add_command(_outbox_command)

@@ -28,6 +28,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from smcc.models import Tier
@@ -507,6 +508,65 @@ class PipelineSettings(_Cfg):
     """Mentions waiting to be stored; when full, sources wait (backpressure)."""
 
 
+class MacroStep(_Cfg):
+    """One step of a macro: exactly one of its fields."""
+
+    reply: str | None = None
+    """Queue a reply with this canned reply (in the mention's language)."""
+    text: str | None = None
+    """Queue a reply with this text (placeholders as in canned replies)."""
+    tag: str | None = None
+    """Add this tag to the mention."""
+    status: Literal["claimed", "dismissed", "escalated", "new"] | None = None
+    """Move the mention to this status ('new' releases it). A reply marks it replied once sent."""
+
+    @model_validator(mode="after")
+    def _one_action(self) -> MacroStep:
+        given = [k for k in ("reply", "text", "tag", "status") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a step does exactly one of: reply, text, tag, status")
+        return self
+
+
+class Macro(_Cfg):
+    """`[macros.NAME]`: a named sequence of steps on one mention (`smcc macro NAME ID`)."""
+
+    label: str = ""
+    key: str | None = None
+    """The console key that runs it (the console's macro keys are for the next session)."""
+    steps: list[MacroStep] = Field(min_length=1)
+
+
+class ApprovalSettings(_Cfg):
+    """`[outbox.approval]`: which replies and posts wait for an approver before they go out."""
+
+    tiers: list[Literal[1, 2, 3]] = Field(default_factory=list)
+    """Replies to mentions of these tiers need approval."""
+    departments: list[str] = Field(default_factory=list)
+    """Replies to mentions routed to these departments need approval."""
+    operators: list[str] = Field(default_factory=list)
+    """Everything these operators write needs approval (e.g. new team members)."""
+    posts: bool = False
+    """Every post (content calendar) needs approval."""
+    approvers: list[str] = Field(default_factory=list)
+    """Who may approve or reject; empty: any operator but the author."""
+
+
+class OutboxSettings(_Cfg):
+    """`[outbox]`: sending replies and scheduled posts."""
+
+    missed_after: Duration = timedelta(hours=1)
+    """A post due while nothing was sending goes out at the next start, unless it is older
+    than this: then it is marked missed (and shown) instead."""
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    retry_after: Duration = timedelta(seconds=5)
+    """First wait after a failed attempt; doubles with each attempt (capped at 10 minutes)."""
+    char_limits: dict[str, int] = Field(default_factory=dict)
+    """Character limits by source name or type, over the defaults (mastodon 500 — set your
+    server's —, twitter 280, bluesky 300 graphemes, reddit 10000)."""
+    approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
+
+
 class Config(_Cfg):
     operator: Operator = Field(default_factory=Operator)
     brands: list[Brand] = Field(default_factory=list)
@@ -518,6 +578,8 @@ class Config(_Cfg):
     default: DefaultTriage = Field(default_factory=DefaultTriage)
     rules: list[Rule] = Field(default_factory=list)
     canned: dict[str, CannedReply] = Field(default_factory=dict)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    macros: dict[str, Macro] = Field(default_factory=dict)
     wall: Wall = Field(default_factory=Wall)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
@@ -725,6 +787,12 @@ def cross_check(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
             for j, brand in enumerate(when.brands):
                 if brand not in brand_names:
                     found.append(((*loc, "brands", j), f"no brand or competitor named '{brand}'"))
+    for name, macro in config.macros.items():
+        for i, step in enumerate(macro.steps):
+            if step.reply is not None and step.reply not in config.canned:
+                found.append(
+                    (("macros", name, "steps", i, "reply"), "no canned reply of that name")
+                )
     names = [r.name for r in config.rules]
     for i, name in enumerate(names):
         if name in names[:i]:

@@ -19,6 +19,7 @@ from smcc.alerting import AlertWatcher
 from smcc.analysis.analyzer import MentionAnalyzer
 from smcc.analysis.terms import TermExtractor
 from smcc.config import Config
+from smcc.outbox import Sender
 from smcc.pipeline import Pipeline, PipelineStats
 from smcc.rules.engine import AlertBoard, RuleEngine
 from smcc.rules.live import LiveRules
@@ -44,6 +45,8 @@ class IngestRun:
     rules: LiveRules
     watcher: AlertWatcher | None = None
     """Spike and crisis detection, run beside the pipeline while we hold the lease."""
+    sender: Sender | None = None
+    """The outbox sender, run beside the pipeline while we hold the lease."""
 
     def stop(self) -> None:
         self.pipeline.stop()
@@ -71,7 +74,11 @@ def prepare(
         limit=limit,
         on_batch=watcher.notify,
     )
-    return IngestRun(store, pipeline, process_identity(), rules, watcher)
+    holder = process_identity()
+    # Its own connection: the sender's reads must not see the pipeline's open transactions.
+    sender_store = store if store.path == ":memory:" else store.another()
+    sender = Sender(sender_store, config, sources, holder=holder)
+    return IngestRun(store, pipeline, holder, rules, watcher, sender)
 
 
 async def run(
@@ -89,19 +96,24 @@ async def run(
             return ingest.pipeline.stats
     renewer = asyncio.create_task(_renew(ingest), name="lease")
     upkeep = asyncio.create_task(_rules_upkeep(ingest), name="rules")
+    tasks = [renewer, upkeep]
+    if ingest.sender is not None:
+        tasks.append(asyncio.create_task(_send(ingest.sender), name="outbox"))
     watcher = ingest.watcher
     if watcher is not None:
         watcher.start()
     try:
         return await ingest.pipeline.run()
     finally:
-        for task in (renewer, upkeep):
+        for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if watcher is not None:
             await asyncio.to_thread(watcher.stop)  # after a last look at what was stored
         await asyncio.to_thread(store.release_lease, LEASE, holder)
+        if ingest.sender is not None and ingest.sender.store is not store:
+            ingest.sender.store.close()
 
 
 async def _renew(ingest: IngestRun) -> None:
@@ -111,6 +123,16 @@ async def _renew(ingest: IngestRun) -> None:
             # Someone took over while we stalled: two ingesters must never run at once.
             ingest.stop()
             return
+
+
+async def _send(sender: Sender) -> None:
+    """The outbox sender; a failure of the database is logged and the loop starts again."""
+    while True:
+        try:
+            await sender.run()
+        except Exception:
+            log.exception("outbox sender failed; restarting it")
+            await asyncio.sleep(RENEW_EVERY)
 
 
 async def _rules_upkeep(ingest: IngestRun) -> None:

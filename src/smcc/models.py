@@ -188,9 +188,19 @@ class OutboxItem(_Model):
     platform_id: str | None = None
     idempotency_key: str = ""
     operator: str = ""
+    """Who wrote it (the author operator)."""
     approved_by: str | None = None
     created_at: UtcDatetime = Field(default_factory=utcnow)
     sent_at: UtcDatetime | None = None
+    in_doubt: bool = False
+    """The last attempt may have reached the platform (timeout or drop after the request went
+    out, or a crash mid-send): the next attempt must not simply post again."""
+    first_attempt_at: UtcDatetime | None = None
+    attempt_at: UtcDatetime | None = None
+    next_attempt_at: UtcDatetime | None = None
+    """While queued after a failure: not before this time (backoff)."""
+    comment: str | None = None
+    """The approver's or rejecter's comment."""
 
 
 class Event(_Model):

@@ -92,10 +92,23 @@ class SourceHealth:
 class SourceError(Exception):
     """A failure a source reports as health; `retry_after` overrides the backoff when known."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, fatal: bool = False):
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        fatal: bool = False,
+        ambiguous: bool = False,
+        status: int | None = None,
+    ):
         super().__init__(message)
         self.retry_after = retry_after
         self.fatal = fatal
+        self.ambiguous = ambiguous
+        """The request may have reached the platform and been acted on (timeout or dropped
+        connection after sending, 5xx): the outbox must not blindly send it again."""
+        self.status = status
+        """The HTTP status of the answer, when there was one."""
 
 
 @dataclass(slots=True)
@@ -145,6 +158,9 @@ class Source(abc.ABC):
     type: ClassVar[str]
     can_reply: ClassVar[bool] = False
     can_post: ClassVar[bool] = False
+    idempotency_window: ClassVar[timedelta | None] = None
+    """How long the platform remembers an idempotency key (None: it takes none); within it a
+    send whose outcome is unknown may simply be repeated with the same key."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -183,6 +199,14 @@ class Source(abc.ABC):
         Never touches the live cursor. Raises BackfillUnsupported when there is no history.
         """
         raise BackfillUnsupported(f"source {self.name!r} ({self.type}) cannot fetch history")
+
+    async def find_sent(self, text: str, parent: Mention | None, since: datetime) -> str | None:
+        """The platform id of our own post (a reply to `parent`, or a post when None) with this
+        text, made at or after `since`; None when there is none. The outbox asks before sending
+        again after an attempt whose outcome is unknown, on platforms without idempotency keys.
+        Sources that cannot look raise NotImplementedError (the outbox then fails the item
+        rather than risk a second post)."""
+        raise NotImplementedError(f"source {self.name!r} ({self.type}) cannot look up its posts")
 
     async def check(self) -> list[Check]:
         """What `smcc doctor` shows for this source; network sources ask their platform

@@ -581,6 +581,40 @@ class BlueskySource(Source):
     async def post(self, text: str, idempotency_key: str) -> str:
         return await self._create(text, None)
 
+    async def find_sent(self, text: str, parent: Mention | None, since: datetime) -> str | None:
+        """Our post (a reply to `parent`, or a top-level post) with this text since `since`,
+        among the newest 50 records of our repo (`com.atproto.repo.listRecords`, newest first):
+        the outbox asks before it sends again, since createRecord takes no idempotency key."""
+        if not self._did:
+            await self.login()
+        body = await self.call(
+            "GET",
+            "com.atproto.repo.listRecords",
+            params={"repo": self._did, "collection": "app.bsky.feed.post", "limit": 50},
+        )
+        records = body.get("records")
+        if not isinstance(records, list):
+            raise shape_error("listRecords", "no records array")
+        wanted = " ".join(text.split())
+        for record in records:
+            value = record.get("value") if isinstance(record, Mapping) else None
+            if not isinstance(value, Mapping) or not isinstance(record.get("uri"), str):
+                continue
+            reply = value.get("reply")
+            answered = reply.get("parent") if isinstance(reply, Mapping) else None
+            answered_uri = answered.get("uri") if isinstance(answered, Mapping) else None
+            if answered_uri != (parent.external_id if parent is not None else None):
+                continue
+            try:
+                created = datetime.fromisoformat(str(value.get("createdAt")).replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            if created.tzinfo is None or created < since:
+                continue
+            if " ".join(str(value.get("text") or "").split()) == wanted:
+                return str(record["uri"])
+        return None
+
 
 def _iso(when: datetime) -> str:
     """A datetime as the lexicon's `datetime` format (UTC, Z)."""

@@ -1097,6 +1097,8 @@ class DemoSource(Source):
     type = "demo"
     can_reply = True
     can_post = True
+    idempotency_window = timedelta(days=365)
+    """Published ids derive from the key, so a repeat under the same key is always the same."""
 
     def __init__(
         self,

@@ -380,11 +380,13 @@ class HttpApi:
             response = await self.client.send(request)
         except httpx.TimeoutException as exc:
             raise SourceError(
-                f"{where}: no answer within {timeout or self.timeout:g}s ({type(exc).__name__})"
+                f"{where}: no answer within {timeout or self.timeout:g}s ({type(exc).__name__})",
+                ambiguous=_maybe_sent(exc),
             ) from None
         except httpx.TransportError as exc:
             raise SourceError(
-                f"{where}: connection failed ({type(exc).__name__}: {self.redact(str(exc))})"
+                f"{where}: connection failed ({type(exc).__name__}: {self.redact(str(exc))})",
+                ambiguous=_maybe_sent(exc),
             ) from None
         self.last_status = response.status_code
         self.budget.update(response.headers)
@@ -407,13 +409,16 @@ class HttpApi:
         detail = self._detail(response)
         label = f"{where}: {status} {response.reason_phrase}".rstrip() + detail
         if status in (401, 403):
-            return SourceError(f"credentials rejected ({label})", fatal=True)
+            return SourceError(f"credentials rejected ({label})", fatal=True, status=status)
         retry_after = self._retry_after(response)
         if status == 429:
-            return SourceError(f"rate limited ({label})", retry_after=retry_after)
+            return SourceError(f"rate limited ({label})", retry_after=retry_after, status=status)
         if status >= 500:
-            return SourceError(f"server error ({label})", retry_after=retry_after)
-        return SourceError(f"request refused ({label})", retry_after=retry_after)
+            # A server error may come after the server acted (a post stored, the answer failed).
+            return SourceError(
+                f"server error ({label})", retry_after=retry_after, ambiguous=True, status=status
+            )
+        return SourceError(f"request refused ({label})", retry_after=retry_after, status=status)
 
     def _retry_after(self, response: httpx.Response) -> float | None:
         value = _header(response.headers, "retry-after")
@@ -638,6 +643,12 @@ def _fix(message: str) -> str:
     if "chmod" in message:
         return message.rsplit("run: ", 1)[-1]
     return "see the error"
+
+
+def _maybe_sent(exc: httpx.TransportError) -> bool:
+    """Whether a failed request may have reached the server: not when the connection was never
+    made (refused, or no connection within the timeout, or none free in the pool)."""
+    return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
 def shape_error(where: str, problem: str) -> SourceError:

@@ -28,7 +28,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from smcc.config import Brand, Config, MastodonSourceConfig
@@ -166,6 +166,8 @@ class MastodonSource(Source):
     type = "mastodon"
     can_reply = True
     can_post = True
+    idempotency_window = timedelta(minutes=55)
+    """Mastodon keeps an Idempotency-Key for an hour (PostStatusService); a margin is kept."""
 
     def __init__(self, name: str, settings: MastodonSourceConfig, config: Config) -> None:
         super().__init__(name)
@@ -193,6 +195,8 @@ class MastodonSource(Source):
         self.streaming = False
         """True while every stream is open."""
         self._pumps: list[asyncio.Task[None]] = []
+        self._account_id: str | None = None
+        """Our own account's id, for finding our statuses (asked once)."""
 
     def _endpoints(self, hashtags: list[str], terms: list[str]) -> list[Endpoint]:
         out: list[Endpoint] = []
@@ -536,10 +540,56 @@ class MastodonSource(Source):
             json_body=body,
             headers={"Idempotency-Key": idempotency_key},
         )
-        data = self.api.decode(response, dict)
-        if "id" not in data:
-            raise shape_error(f"{self.name}: POST /api/v1/statuses", "no 'id' in the answer")
+        try:
+            data = self.api.decode(response, dict)
+            if "id" not in data:
+                raise shape_error(f"{self.name}: POST /api/v1/statuses", "no 'id' in the answer")
+        except SourceError as exc:
+            # A 2xx whose body is broken: the status was most likely made, its id is unknown.
+            raise SourceError(str(exc), ambiguous=True, status=response.status_code) from None
         return str(data["id"])
+
+    async def _own_account(self) -> str:
+        if self._account_id is None:
+            me = await self.api.get_json("/api/v1/accounts/verify_credentials", expect=dict)
+            if "id" not in me:
+                raise shape_error(f"{self.name}: verify_credentials", "no 'id' in the answer")
+            self._account_id = str(me["id"])
+        return self._account_id
+
+    async def find_sent(self, text: str, parent: Mention | None, since: datetime) -> str | None:
+        """Our status with this text since `since`: among the replies to `parent` (its context),
+        or among our own recent statuses (a post)."""
+        me = await self._own_account()
+        if parent is not None:
+            path = f"/api/v1/statuses/{parent.external_id}/context"
+            body = await self.api.get_json(path, expect=dict)
+            candidates = body.get("descendants")
+            if not isinstance(candidates, list):
+                raise shape_error(f"{self.name}: {path}", "no 'descendants' array")
+        else:
+            path = f"/api/v1/accounts/{me}/statuses"
+            candidates = await self.api.get_json(
+                path, params={"limit": PAGE, "exclude_replies": True}, expect=list
+            )
+        wanted = " ".join(text.split())
+        for status in candidates:
+            if not isinstance(status, dict) or not isinstance(status.get("account"), dict):
+                continue
+            if str(status["account"].get("id")) != me:
+                continue
+            if parent is not None and str(status.get("in_reply_to_id")) != parent.external_id:
+                continue
+            try:
+                created = datetime.fromisoformat(str(status["created_at"]).replace("Z", "+00:00"))
+            except (KeyError, ValueError):
+                continue
+            if created < since:
+                continue
+            said = " ".join(status_text(status).split())
+            if said == wanted or said.endswith(" " + wanted):  # after the @handle we put first
+                return str(status["id"])
+        return None
 
     async def check(self) -> list[Check]:
         token = self.credentials.get("access_token")

@@ -442,3 +442,30 @@ class RedditSource(Source):
         if not isinstance(things, list) or not things:
             raise shape_error("/api/comment", "no new comment in the answer")
         return str(things[0]["data"]["name"])
+
+    async def find_sent(self, text: str, parent: Mention | None, since: datetime) -> str | None:
+        """Our comment answering `parent` with this text since `since`, among the account's
+        newest 100 comments (`/user/NAME/comments`): the outbox asks before it sends again
+        after an attempt whose outcome is unknown (/api/comment takes no idempotency key)."""
+        if parent is None:
+            raise NotImplementedError(f"source {self.name!r} (reddit) does not post")
+        me = await self.call("GET", "/api/v1/me")
+        name = me.get("name") if isinstance(me, Mapping) else None
+        if not isinstance(name, str) or not name:
+            raise shape_error("/api/v1/me", "no account name (needs a user grant)")
+        path = f"/user/{name}/comments"
+        body = await self.call("GET", path, params={"limit": 100, "sort": "new"})
+        wanted = " ".join(text.split())
+        children, _ = listing_children(body, path)
+        for child in children:
+            data = child.get("data") if isinstance(child, Mapping) else None
+            if not isinstance(data, Mapping) or data.get("parent_id") != parent.external_id:
+                continue
+            created = data.get("created_utc")
+            if not isinstance(created, int | float):
+                continue
+            if datetime.fromtimestamp(created, tz=UTC) < since:
+                continue
+            if " ".join(str(data.get("body") or "").split()) == wanted:
+                return str(data.get("name") or f"t1_{data.get('id')}")
+        return None

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -59,6 +60,8 @@ BACKFILL_PAGES = 100
 RECENT_WINDOW = timedelta(days=7)
 """How far back recent search and the mentions timeline reach at the standard access levels."""
 """Pages read per timeline and poll; past that the poll stops and says so (5,000 posts)."""
+
+_URL = re.compile(r"https?://\S+")
 
 TWEET_FIELDS = [
     "author_id",
@@ -338,9 +341,15 @@ class XClient(AsyncClient):  # type: ignore[misc]  # tweepy has no type hints
                 status, reason, got = response.status, response.reason, response.headers
                 self.last_status = status
         except TimeoutError:
-            raise SourceError(f"X did not answer within {self.timeout:g}s ({route})") from None
+            # The request may have reached X (and a post been made): the outbox looks first.
+            raise SourceError(
+                f"X did not answer within {self.timeout:g}s ({route})", ambiguous=True
+            ) from None
         except aiohttp.ClientError as exc:
-            raise SourceError(f"connection to X failed ({type(exc).__name__}; {route})") from None
+            raise SourceError(
+                f"connection to X failed ({type(exc).__name__}; {route})",
+                ambiguous=not isinstance(exc, aiohttp.ClientConnectorError),
+            ) from None
         if self.on_headers is not None:
             self.on_headers(route, got)
         if not 200 <= status < 300:
@@ -361,6 +370,11 @@ class _Answer:
         return self.data
 
 
+def _comparable(text: str) -> str:
+    """Text as X gives it back (entities escaped, links as t.co) made comparable to ours."""
+    return " ".join(_URL.sub("<url>", html.unescape(text)).split())
+
+
 def _json_loads(body: bytes) -> Any:
     return json.loads(body.decode("utf-8"))
 
@@ -376,14 +390,18 @@ def _status_error(
     what = f"X answered {status} {reason} ({route})" + (f": {detail}" if detail else "")
     if status == 429:
         return SourceError(
-            f"rate limited: {what}", retry_after=rate_limit_wait(headers, default=60.0)
+            f"rate limited: {what}",
+            retry_after=rate_limit_wait(headers, default=60.0),
+            status=status,
         )
     if status >= 500 or status == 408:
-        return SourceError(what, retry_after=_retry_after(headers))
+        return SourceError(
+            what, retry_after=_retry_after(headers), ambiguous=status >= 500, status=status
+        )
     if status == 401:
         return CredentialsRejected(what)
     # 400 (a query X refuses), 403 (access level), 404: waiting will not change the answer.
-    return SourceError(what, fatal=True)
+    return SourceError(what, fatal=True, status=status)
 
 
 class CredentialsRejected(SourceError):
@@ -752,6 +770,49 @@ class TwitterSource(Source):
 
     async def post(self, text: str, idempotency_key: str) -> str:
         return await self._create(text, None)
+
+    async def find_sent(self, text: str, parent: Mention | None, since: datetime) -> str | None:
+        """Our post (a reply to `parent`, or a post answering nothing) with this text since
+        `since`, among the account's posts since then (`GET /2/users/:id/tweets`): the outbox
+        asks before it sends again, since X takes no idempotency key."""
+        user_auth = self._user_auth()
+        me = await self._call("get_me", user_auth=user_auth)
+        data = me.get("data") if isinstance(me, Mapping) else None
+        if not isinstance(data, Mapping) or "id" not in data:
+            raise SourceError("X answered users/me with JSON of an unexpected shape")
+        payload = await self._call(
+            "get_users_tweets",
+            str(data["id"]),
+            max_results=100,
+            start_time=since,
+            tweet_fields=["created_at", "referenced_tweets"],
+            user_auth=user_auth,
+        )
+        tweets = payload.get("data") if isinstance(payload, Mapping) else None
+        if tweets is None:
+            return None  # X leaves `data` out when there is nothing
+        if not isinstance(tweets, list):
+            raise SourceError("X answered the account's posts with JSON of an unexpected shape")
+        wanted = _comparable(text)
+        for tweet in tweets:
+            if not isinstance(tweet, Mapping) or "id" not in tweet:
+                continue
+            refs = tweet.get("referenced_tweets") or []
+            answered = next(
+                (
+                    str(r.get("id"))
+                    for r in refs
+                    if isinstance(r, Mapping) and r.get("type") == "replied_to"
+                ),
+                None,
+            )
+            if answered != (parent.external_id if parent is not None else None):
+                continue
+            said = _comparable(str(tweet.get("text") or ""))
+            # X puts the @handles of a reply's thread in front of its text.
+            if said == wanted or said.endswith(" " + wanted):
+                return str(tweet["id"])
+        return None
 
 
 def load_cursor(cursor: str | None) -> dict[str, str] | None:

@@ -222,11 +222,28 @@ _V4: tuple[str, ...] = (
     "DROP INDEX mentions_queue",
 )
 
+# The outbox's sending state (issue 7): whether the last attempt may have reached the platform
+# (`in_doubt`: a timeout or dropped connection after the request went out, or a crash mid-send),
+# when the first and the last attempt began (a platform's idempotency window runs from the first;
+# a lookup for the item on the platform searches from it), when a retry is due, which process is
+# sending it, and the approver's or rejecter's comment.
+_V5: tuple[str, ...] = (
+    "ALTER TABLE outbox ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE outbox ADD COLUMN first_attempt_at TEXT",
+    "ALTER TABLE outbox ADD COLUMN attempt_at TEXT",
+    "ALTER TABLE outbox ADD COLUMN next_attempt_at TEXT",
+    "ALTER TABLE outbox ADD COLUMN sender TEXT",
+    "ALTER TABLE outbox ADD COLUMN comment TEXT",
+    "CREATE INDEX outbox_mention ON outbox (mention_id)",
+    "CREATE INDEX events_outbox ON events (outbox_id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
     Migration(2, "question and influence signals", _V2),
     Migration(3, "alerts with severity 1-10 and keywords; per-minute term rollups", _V3),
     Migration(4, "a partial index of open mentions in queue order", _V4),
+    Migration(5, "outbox sending state: in doubt, attempt times, sender, comment", _V5),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -41,6 +41,7 @@ from smcc.store.console import (
     QueueItem,
     RollupMinute,
 )
+from smcc.store.outbox import OutboxStore, event_from_row
 from smcc.store.schema import APPLICATION_ID, LATEST, MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
@@ -531,8 +532,10 @@ def _file_id(path: str) -> _FileId | None:
     return (st.st_dev, st.st_ino)
 
 
-class Store:
-    """A connection to one smcc database. Use one Store per thread."""
+class Store(OutboxStore):
+    """A connection to one smcc database. Use one Store per thread.
+
+    The outbox's operations come from :class:`smcc.store.outbox.OutboxStore`."""
 
     def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         self.conn = conn
@@ -848,18 +851,7 @@ class Store:
             sql += " WHERE mention_id = ?"
             args.append(mention_id)
         rows = self.conn.execute(sql + " ORDER BY id DESC LIMIT ?", [*args, limit])
-        return [
-            Event(
-                id=r["id"],
-                at=from_ts(r["at"]),
-                actor=r["actor"],
-                action=r["action"],
-                mention_id=r["mention_id"],
-                outbox_id=r["outbox_id"],
-                detail=json.loads(r["detail"]),
-            )
-            for r in rows
-        ]
+        return [event_from_row(r) for r in rows]
 
     def _event(self, conn: sqlite3.Connection, event: Event) -> int:
         cur = conn.execute(

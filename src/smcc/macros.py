@@ -1,0 +1,60 @@
+"""Macros: a named sequence of steps on one mention (`[macros.NAME]` in config), e.g. reply with
+a canned reply, tag it, dismiss it — run by `smcc macro NAME MENTION_ID` (and, next, by a key in
+the console).
+
+Every reply step is composed and checked before any step runs, so a macro whose text would be
+refused changes nothing. Steps then run in order, each through the store's usual operation with
+its audit event; a step the mention's state refuses stops the macro there and says which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from smcc.config import Config
+from smcc.models import OutboxItem, Status
+from smcc.outbox import Outbox, OutboxError
+from smcc.store import Store
+
+
+@dataclass
+class MacroResult:
+    done: list[str] = field(default_factory=list)
+    """One line per step done."""
+    replies: list[OutboxItem] = field(default_factory=list)
+
+
+def run_macro(
+    store: Store, config: Config, name: str, mention_id: int, operator: str = ""
+) -> MacroResult:
+    """Run macro `name` on a mention; OutboxError (one line) when it cannot (fully) run."""
+    macro = config.macros.get(name)
+    if macro is None:
+        known = ", ".join(sorted(config.macros)) or "none configured"
+        raise OutboxError(f"no macro named '{name}' (known: {known}); see [macros] in config")
+    outbox = Outbox(store, config, operator)
+    operator = outbox.operator
+    for i, step in enumerate(macro.steps, 1):
+        if step.reply is not None or step.text is not None:
+            try:
+                outbox.compose_reply(mention_id, step.text, step.reply)
+            except OutboxError as exc:
+                raise OutboxError(f"macro {name}, step {i}: {exc}") from None
+    result = MacroResult()
+    for i, step in enumerate(macro.steps, 1):
+        if step.reply is not None or step.text is not None:
+            item = outbox.reply(mention_id, step.text, template=step.reply)
+            result.replies.append(item)
+            result.done.append(f"reply {item.id} {item.state.value}")
+        elif step.tag is not None:
+            store.tag_mention(mention_id, step.tag, operator)
+            result.done.append(f"tagged {step.tag}")
+        elif step.status is not None:
+            outcome = store.set_status(mention_id, Status(step.status), operator)
+            if not outcome.ok:
+                done = "; ".join(result.done) or "nothing"
+                raise OutboxError(
+                    f"macro {name}, step {i} ({step.status}): {outcome.reason} (done: {done})"
+                )
+            result.done.append(step.status)
+    return result

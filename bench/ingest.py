@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from smcc.analysis.analyzer import MentionAnalyzer
+from smcc.analysis.offload import AnalyserProcess
 from smcc.analysis.terms import TermExtractor
 from smcc.config import Config, DemoSourceConfig, default_config
 from smcc.ingest import prepare
@@ -63,19 +64,37 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def trial_pipeline(count: int, db: Path) -> dict[str, Any]:
+def trial_pipeline(count: int, db: Path, in_process: bool = False) -> dict[str, Any]:
     config = _config()
     settings = config.sources["demo"]
     assert isinstance(settings, DemoSourceConfig)
     source = DemoSource("demo", settings, config.brands, config.competitors, limit=count)
     with Store.open(db) as store:
         run = prepare(config, store, [source])
-        started = time.perf_counter()
+        if in_process and isinstance(run.pipeline.analyzer, AnalyserProcess):
+            run.pipeline.analyzer.close()
+            run.pipeline.analyzer = MentionAnalyzer(
+                config.analysis.languages, config.brands, config.competitors
+            )
+        started, cpu_started = time.perf_counter(), time.process_time()
         stats = asyncio.run(run.pipeline.run())
+        cpu = time.process_time() - cpu_started
         elapsed = time.perf_counter() - started
         stored = store.count_mentions()
+        if isinstance(run.pipeline.analyzer, AnalyserProcess):
+            run.pipeline.analyzer.close()  # so that its peak RSS is counted below
     assert stored == count == stats.stored, (stored, count, stats.stored)
-    return {"kind": "pipeline", "count": count, "seconds": elapsed, "rss_mb": _peak_rss_mb()}
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child_mb = children.ru_maxrss / 1024
+    return {
+        "kind": "pipeline",
+        "count": count,
+        "seconds": elapsed,
+        "rss_mb": _peak_rss_mb(),
+        "child_rss_mb": child_mb,
+        "cpu_seconds": cpu,
+        "child_cpu_seconds": children.ru_utime + children.ru_stime,
+    }
 
 
 def trial_raw(count: int, db: Path) -> dict[str, Any]:
@@ -136,7 +155,7 @@ def trial_stages(count: int, db: Path) -> dict[str, Any]:
     }
 
 
-def run_trial(kind: str, count: int) -> dict[str, Any]:
+def run_trial(kind: str, count: int, in_process: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         result = subprocess.run(
             [
@@ -148,6 +167,7 @@ def run_trial(kind: str, count: int) -> dict[str, Any]:
                 str(count),
                 "--db",
                 f"{tmp}/b.db",
+                *(["--in-process"] if in_process else []),
             ],
             capture_output=True,
             text=True,
@@ -165,21 +185,40 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--trial", choices=["pipeline", "raw", "stages"], help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the analyse stage in the ingest process (as before it had its own)",
+    )
     args = parser.parse_args()
     if args.trial:
-        trial = {"pipeline": trial_pipeline, "raw": trial_raw, "stages": trial_stages}
-        print(json.dumps(trial[args.trial](args.count, args.db)))
+        if args.trial == "pipeline":
+            print(json.dumps(trial_pipeline(args.count, args.db, args.in_process)))
+        else:
+            trial = {"raw": trial_raw, "stages": trial_stages}
+            print(json.dumps(trial[args.trial](args.count, args.db)))
         return
 
     results: dict[str, list[dict[str, Any]]] = {"pipeline": [], "raw": []}
     for run in range(1, args.runs + 1):
         for kind in ("pipeline", "raw"):
-            r = run_trial(kind, args.count)
+            r = run_trial(kind, args.count, args.in_process)
             results[kind].append(r)
             rate = r["count"] / r["seconds"]
             print(
                 f"run {run} {kind:8} {r['count']:,} mentions in {r['seconds']:.2f}s = "
-                f"{rate:,.0f}/s, peak RSS {r['rss_mb']:.0f} MB",
+                f"{rate:,.0f}/s, peak RSS {r['rss_mb']:.0f} MB"
+                + (
+                    f" (+ {r['child_rss_mb']:.0f} MB analyse process)"
+                    if r.get("child_rss_mb")
+                    else ""
+                )
+                + (
+                    f"; CPU {r['cpu_seconds'] / r['count'] * 1e6:.0f} µs/mention"
+                    f" + {r['child_cpu_seconds'] / r['count'] * 1e6:.0f} in the analyse process"
+                    if "cpu_seconds" in r
+                    else ""
+                ),
                 flush=True,
             )
     med = {

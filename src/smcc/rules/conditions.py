@@ -83,13 +83,12 @@ class Condition:
 class Terms(Condition):
     """At least one of these words/phrases/hashtags/handles is in the text."""
 
-    __slots__ = ("_order", "ids", "kind", "labels")
+    __slots__ = ("ids", "kind", "labels")
 
     def __init__(self, kind: str, labels: dict[int, str]) -> None:
         self.kind = kind
         self.labels = labels
         self.ids = frozenset(labels)
-        self._order = {term: position for position, term in enumerate(labels)}
 
     def test(self, f: Facts) -> bool:
         return not self.ids.isdisjoint(f.terms)
@@ -99,11 +98,7 @@ class Terms(Condition):
         return lambda f: not disjoint(f.terms)
 
     def explain(self, f: Facts, out: list[str]) -> None:
-        # The few terms found, in the order of the rule (not a walk over all its terms: this
-        # runs for every matching mention).
-        hit = self.ids.intersection(f.terms)
-        labels = self.labels
-        found = [labels[i] for i in sorted(hit, key=self._order.__getitem__)]
+        found = [label for i, label in self.labels.items() if i in f.terms]
         f.hits.extend(found)
         out.append(f"{self.kind}: " + ", ".join(f'"{t}"' for t in found))
 

@@ -5,7 +5,8 @@
 Each trial runs in a fresh subprocess (so peak RSS is its own) against a fresh database file:
 - pipeline: the demo source at full speed → normalise → dedupe → analyse (brand, language,
   sentiment, question, influence) → triage (the rules of config.toml) → terms (for trends and
-  keyword spikes) → store, as `smcc ingest` runs it;
+  keyword spikes) → store, as `smcc ingest` runs it: the analyse stage in its own process
+  (`--in-process`: in the ingest process, as before); CPU time of both processes is reported;
 - raw: the same rows (generated and triaged beforehand, not timed) inserted with a plain
   `executemany` of one-row INSERTs (authors, then mentions) in transactions of the same batch size
   into the same schema, plus the full-text index fill the schema needs — the floor for the store.
@@ -231,6 +232,15 @@ def main() -> None:
     for stage, micros in stages.items():
         print(f"  {stage:28} {micros:6.1f}")
     print(f"  {'sum':28} {sum(stages.values()):6.1f}")
+    pipeline_runs = results["pipeline"]
+    cpu = statistics.median(r["cpu_seconds"] / r["count"] * 1e6 for r in pipeline_runs)
+    child_cpu = statistics.median(r["child_cpu_seconds"] / r["count"] * 1e6 for r in pipeline_runs)
+    child_rss = statistics.median(r["child_rss_mb"] for r in pipeline_runs)
+    print(
+        f"median pipeline CPU: {cpu:.0f} µs per mention in the ingest process + {child_cpu:.0f} "
+        f"in the analyse process = {1e6 / (cpu + child_cpu):,.0f} mentions per CPU-second; "
+        f"analyse process peak RSS {child_rss:.0f} MB"
+    )
     print(
         f"median pipeline: {med['pipeline']:,.0f} mentions/s, peak RSS {rss['pipeline']:.0f} MB\n"
         f"median raw executemany: {med['raw']:,.0f} rows/s, peak RSS {rss['raw']:.0f} MB\n"

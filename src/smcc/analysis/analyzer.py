@@ -1,8 +1,8 @@
 """The analyse stage of the pipeline: brand, language, sentiment, question and influence.
 
-Language detection and sentiment run once per mention, in the pipeline's worker thread. A
-mention in a language without a sentiment analyzer (or in no language) stays "unknown" with no
-score — never a fake neutral 0.
+Language detection and sentiment run once per mention, in the analyse process (`offload.py`) or
+the pipeline's worker thread, never on the UI thread. A mention in a language without a sentiment
+analyzer (or in no language) stays "unknown" with no score — never a fake neutral 0.
 """
 
 from __future__ import annotations

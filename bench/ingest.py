@@ -12,7 +12,9 @@ Each trial runs in a fresh subprocess (so peak RSS is its own) against a fresh d
   into the same schema, plus the full-text index fill the schema needs — the floor for the store.
 - stages: each stage alone in one thread over the same batches, in µs per mention — where the
   time goes.
-Prints every trial, the stage breakdown, the medians, and the ratio pipeline/raw.
+Prints every trial, the stage breakdown, the medians, and the ratio pipeline/raw. `--compare`
+runs only pipeline trials, alternately with the analyse stage in its own process and in the ingest
+process, and prints both medians.
 """
 
 from __future__ import annotations
@@ -180,12 +182,42 @@ def run_trial(kind: str, count: int, in_process: bool = False) -> dict[str, Any]
     return data
 
 
+def compare(count: int, runs: int) -> None:
+    """Pipeline trials back to back, analyse stage in its own process or in the ingest process."""
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    cpus: dict[bool, list[float]] = {False: [], True: []}
+    for run in range(1, runs + 1):
+        for in_process in (True, False):
+            r = run_trial("pipeline", count, in_process)
+            rate = count / r["seconds"]
+            cpu = (r["cpu_seconds"] + r["child_cpu_seconds"]) / count * 1e6
+            rates[in_process].append(rate)
+            cpus[in_process].append(cpu)
+            where = "in the ingest process" if in_process else "in its own process"
+            print(
+                f"run {run} analyse {where:21} {rate:,.0f} mentions/s, CPU {cpu:.0f} µs/mention, "
+                f"peak RSS {r['rss_mb']:.0f} MB",
+                flush=True,
+            )
+    for in_process in (False, True):
+        where = "in the ingest process" if in_process else "in its own process"
+        print(
+            f"median, analyse {where:21} {statistics.median(rates[in_process]):,.0f} mentions/s, "
+            f"CPU {statistics.median(cpus[in_process]):.0f} µs/mention"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--trial", choices=["pipeline", "raw", "stages"], help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="only the pipeline, alternately with the analyse stage in its own process and not",
+    )
     parser.add_argument(
         "--in-process",
         action="store_true",
@@ -200,6 +232,9 @@ def main() -> None:
             print(json.dumps(trial[args.trial](args.count, args.db)))
         return
 
+    if args.compare:
+        compare(args.count, args.runs)
+        return
     results: dict[str, list[dict[str, Any]]] = {"pipeline": [], "raw": []}
     for run in range(1, args.runs + 1):
         for kind in ("pipeline", "raw"):

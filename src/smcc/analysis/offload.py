@@ -78,19 +78,24 @@ class AnalyserProcess:
         self._args = (list(languages), list(brands), list(competitors))
         self._local: MentionAnalyzer | None = None
         self._ticket = 0
+        self._process: BaseProcess | None = None
         context = multiprocessing.get_context("spawn")  # fork is unsafe with threads around
-        self._jobs: Queue[_Job | None] = context.Queue()
-        self._answers: Queue[_Answer] = context.Queue()
-        self._process: BaseProcess | None = context.Process(
-            target=_serve,
-            args=(*self._args, self._jobs, self._answers),
-            name="smcc-analyse",
-            daemon=True,
-        )
         try:
+            self._jobs: Queue[_Job | None] = context.Queue()
+            self._answers: Queue[_Answer] = context.Queue()
+            self._process = context.Process(
+                target=_serve,
+                args=(*self._args, self._jobs, self._answers),
+                name="smcc-analyse",
+                daemon=True,
+            )
             self._process.start()
-        except OSError as exc:
-            self._fall_back(f"cannot start the analyse process: {exc}")
+        except (OSError, ValueError) as exc:
+            # ValueError: multiprocessing hands sys.stderr's descriptor to its helper process,
+            # and a UI that replaced sys.stderr (Textual) has none.
+            self._process = None
+            log.warning("cannot start the analyse process (%s); analysing in-process", exc)
+            return
         weakref.finalize(self, _stop, self._process, self._jobs)
 
     @property
@@ -122,8 +127,9 @@ class AnalyserProcess:
 
     def close(self) -> None:
         """Stop the child (it also stops on its own when this process exits)."""
-        _stop(self._process, self._jobs)
-        self._process = None
+        if self._process is not None:
+            _stop(self._process, self._jobs)
+            self._process = None
 
     def _receive(self, ticket: int) -> list[Result] | None:
         """The child's answer to `ticket`, or None if it cannot give one (then it is stopped)."""

@@ -3,28 +3,38 @@ child's death."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import functools
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
 import pytest
 
 from smcc.analysis.analyzer import MentionAnalyzer
 from smcc.analysis.offload import AnalyserProcess
-from smcc.config import default_config
+from smcc.analysis.terms import TermExtractor
+from smcc.config import PipelineSettings, default_config
 from smcc.models import Mention
-from smcc.pipeline import normalise
+from smcc.pipeline import Pipeline, normalise
+from smcc.rules import RuleEngine
+from smcc.sources.base import Fetched, Source
 from smcc.sources.demo import DemoCatalog, demo_mentions
+from smcc.store import Store
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 SEED = 7
 
 
-def _demo(start: int, count: int) -> list[Mention]:
+@functools.cache
+def _catalog() -> DemoCatalog:
     config = default_config()
-    catalog = DemoCatalog.build(
+    return DemoCatalog.build(
         "demo", config.brands, config.competitors, list(config.analysis.languages)
     )
-    mentions = demo_mentions(SEED, start, count, catalog, T0)
+
+
+def _demo(start: int, count: int) -> list[Mention]:
+    mentions = demo_mentions(SEED, start, count, _catalog(), T0)
     normalise(mentions)
     return mentions
 
@@ -70,3 +80,56 @@ def test_a_dead_child_falls_back_to_the_same_answers() -> None:
         assert [m.model_dump() for m in batch] == [m.model_dump() for m in expected]
     finally:
         process.close()
+
+
+def _stored(store: Store) -> list[dict[str, object]]:
+    return [m.model_dump(exclude={"id", "received_at"}) for m in store.iter_mentions()]
+
+
+class _SlowDemo(Source):
+    """Demo mentions in small pages with pauses, cursor = last index (a live-looking source)."""
+
+    type = "test"
+
+    def __init__(self, count: int, page: int, pause: float) -> None:
+        super().__init__("demo")
+        self.count, self.page, self.pause = count, page, pause
+
+    async def stream(self, cursor: str | None) -> AsyncIterator[Fetched]:
+        start = int(cursor) + 1 if cursor is not None else 0
+        for first in range(start, self.count, self.page):
+            size = min(self.page, self.count - first)
+            yield Fetched(_demo(first, size), str(first + size - 1))
+            await asyncio.sleep(self.pause)
+
+
+@pytest.mark.parametrize(("page", "pause"), [(100, 0.0), (7, 0.02)])
+def test_pipeline_stores_the_same_with_the_analyse_process(page: int, pause: float) -> None:
+    """The whole pipeline (rules, terms, store) gives the same rows either way; with a slow
+    source every batch is stored although no next batch follows it at once."""
+    config = default_config()
+    results = []
+    for analyzer in (
+        MentionAnalyzer(config.analysis.languages, config.brands, config.competitors),
+        AnalyserProcess(config.analysis.languages, config.brands, config.competitors),
+    ):
+        store = Store.memory()
+        settings = PipelineSettings.model_validate(
+            {"batch_size": 50, "batch_interval": "50ms", "queue_size": 200}
+        )
+        pipeline = Pipeline(
+            store,
+            [_SlowDemo(300, page, pause)],
+            settings,
+            analyzer=analyzer,
+            triager=RuleEngine(config),
+            terms=TermExtractor(config.brands, config.competitors),
+        )
+        stats = asyncio.run(pipeline.run())
+        if isinstance(analyzer, AnalyserProcess):
+            assert analyzer.offloaded
+            analyzer.close()
+        assert stats.stored == 300
+        assert store.cursor("demo") == "299"
+        results.append(_stored(store))
+    assert results[0] == results[1]

@@ -5,13 +5,16 @@
 Each trial runs in a fresh subprocess (so peak RSS is its own) against a fresh database file:
 - pipeline: the demo source at full speed → normalise → dedupe → analyse (brand, language,
   sentiment, question, influence) → triage (the rules of config.toml) → terms (for trends and
-  keyword spikes) → store, as `smcc ingest` runs it;
+  keyword spikes) → store, as `smcc ingest` runs it: the analyse stage in its own process
+  (`--in-process`: in the ingest process, as before); CPU time of both processes is reported;
 - raw: the same rows (generated and triaged beforehand, not timed) inserted with a plain
   `executemany` of one-row INSERTs (authors, then mentions) in transactions of the same batch size
   into the same schema, plus the full-text index fill the schema needs — the floor for the store.
 - stages: each stage alone in one thread over the same batches, in µs per mention — where the
   time goes.
-Prints every trial, the stage breakdown, the medians, and the ratio pipeline/raw.
+Prints every trial, the stage breakdown, the medians, and the ratio pipeline/raw. `--compare`
+runs only pipeline trials, alternately with the analyse stage in its own process and in the ingest
+process, and prints both medians.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from smcc.analysis.analyzer import MentionAnalyzer
+from smcc.analysis.offload import AnalyserProcess
 from smcc.analysis.terms import TermExtractor
 from smcc.config import Config, DemoSourceConfig, default_config
 from smcc.ingest import prepare
@@ -63,19 +67,37 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def trial_pipeline(count: int, db: Path) -> dict[str, Any]:
+def trial_pipeline(count: int, db: Path, in_process: bool = False) -> dict[str, Any]:
     config = _config()
     settings = config.sources["demo"]
     assert isinstance(settings, DemoSourceConfig)
     source = DemoSource("demo", settings, config.brands, config.competitors, limit=count)
     with Store.open(db) as store:
         run = prepare(config, store, [source])
-        started = time.perf_counter()
+        if in_process and isinstance(run.pipeline.analyzer, AnalyserProcess):
+            run.pipeline.analyzer.close()
+            run.pipeline.analyzer = MentionAnalyzer(
+                config.analysis.languages, config.brands, config.competitors
+            )
+        started, cpu_started = time.perf_counter(), time.process_time()
         stats = asyncio.run(run.pipeline.run())
+        cpu = time.process_time() - cpu_started
         elapsed = time.perf_counter() - started
         stored = store.count_mentions()
+        if isinstance(run.pipeline.analyzer, AnalyserProcess):
+            run.pipeline.analyzer.close()  # so that its peak RSS is counted below
     assert stored == count == stats.stored, (stored, count, stats.stored)
-    return {"kind": "pipeline", "count": count, "seconds": elapsed, "rss_mb": _peak_rss_mb()}
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child_mb = children.ru_maxrss / 1024
+    return {
+        "kind": "pipeline",
+        "count": count,
+        "seconds": elapsed,
+        "rss_mb": _peak_rss_mb(),
+        "child_rss_mb": child_mb,
+        "cpu_seconds": cpu,
+        "child_cpu_seconds": children.ru_utime + children.ru_stime,
+    }
 
 
 def trial_raw(count: int, db: Path) -> dict[str, Any]:
@@ -136,7 +158,7 @@ def trial_stages(count: int, db: Path) -> dict[str, Any]:
     }
 
 
-def run_trial(kind: str, count: int) -> dict[str, Any]:
+def run_trial(kind: str, count: int, in_process: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         result = subprocess.run(
             [
@@ -148,6 +170,7 @@ def run_trial(kind: str, count: int) -> dict[str, Any]:
                 str(count),
                 "--db",
                 f"{tmp}/b.db",
+                *(["--in-process"] if in_process else []),
             ],
             capture_output=True,
             text=True,
@@ -159,27 +182,79 @@ def run_trial(kind: str, count: int) -> dict[str, Any]:
     return data
 
 
+def compare(count: int, runs: int) -> None:
+    """Pipeline trials back to back, analyse stage in its own process or in the ingest process."""
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    cpus: dict[bool, list[float]] = {False: [], True: []}
+    for run in range(1, runs + 1):
+        for in_process in (True, False):
+            r = run_trial("pipeline", count, in_process)
+            rate = count / r["seconds"]
+            cpu = (r["cpu_seconds"] + r["child_cpu_seconds"]) / count * 1e6
+            rates[in_process].append(rate)
+            cpus[in_process].append(cpu)
+            where = "in the ingest process" if in_process else "in its own process"
+            print(
+                f"run {run} analyse {where:21} {rate:,.0f} mentions/s, CPU {cpu:.0f} µs/mention, "
+                f"peak RSS {r['rss_mb']:.0f} MB",
+                flush=True,
+            )
+    for in_process in (False, True):
+        where = "in the ingest process" if in_process else "in its own process"
+        print(
+            f"median, analyse {where:21} {statistics.median(rates[in_process]):,.0f} mentions/s, "
+            f"CPU {statistics.median(cpus[in_process]):.0f} µs/mention"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--trial", choices=["pipeline", "raw", "stages"], help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="only the pipeline, alternately with the analyse stage in its own process and not",
+    )
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the analyse stage in the ingest process (as before it had its own)",
+    )
     args = parser.parse_args()
     if args.trial:
-        trial = {"pipeline": trial_pipeline, "raw": trial_raw, "stages": trial_stages}
-        print(json.dumps(trial[args.trial](args.count, args.db)))
+        if args.trial == "pipeline":
+            print(json.dumps(trial_pipeline(args.count, args.db, args.in_process)))
+        else:
+            trial = {"raw": trial_raw, "stages": trial_stages}
+            print(json.dumps(trial[args.trial](args.count, args.db)))
         return
 
+    if args.compare:
+        compare(args.count, args.runs)
+        return
     results: dict[str, list[dict[str, Any]]] = {"pipeline": [], "raw": []}
     for run in range(1, args.runs + 1):
         for kind in ("pipeline", "raw"):
-            r = run_trial(kind, args.count)
+            r = run_trial(kind, args.count, args.in_process)
             results[kind].append(r)
             rate = r["count"] / r["seconds"]
             print(
                 f"run {run} {kind:8} {r['count']:,} mentions in {r['seconds']:.2f}s = "
-                f"{rate:,.0f}/s, peak RSS {r['rss_mb']:.0f} MB",
+                f"{rate:,.0f}/s, peak RSS {r['rss_mb']:.0f} MB"
+                + (
+                    f" (+ {r['child_rss_mb']:.0f} MB analyse process)"
+                    if r.get("child_rss_mb")
+                    else ""
+                )
+                + (
+                    f"; CPU {r['cpu_seconds'] / r['count'] * 1e6:.0f} µs/mention"
+                    f" + {r['child_cpu_seconds'] / r['count'] * 1e6:.0f} in the analyse process"
+                    if "cpu_seconds" in r
+                    else ""
+                ),
                 flush=True,
             )
     med = {
@@ -192,6 +267,15 @@ def main() -> None:
     for stage, micros in stages.items():
         print(f"  {stage:28} {micros:6.1f}")
     print(f"  {'sum':28} {sum(stages.values()):6.1f}")
+    pipeline_runs = results["pipeline"]
+    cpu = statistics.median(r["cpu_seconds"] / r["count"] * 1e6 for r in pipeline_runs)
+    child_cpu = statistics.median(r["child_cpu_seconds"] / r["count"] * 1e6 for r in pipeline_runs)
+    child_rss = statistics.median(r["child_rss_mb"] for r in pipeline_runs)
+    print(
+        f"median pipeline CPU: {cpu:.0f} µs per mention in the ingest process + {child_cpu:.0f} "
+        f"in the analyse process = {1e6 / (cpu + child_cpu):,.0f} mentions per CPU-second; "
+        f"analyse process peak RSS {child_rss:.0f} MB"
+    )
     print(
         f"median pipeline: {med['pipeline']:,.0f} mentions/s, peak RSS {rss['pipeline']:.0f} MB\n"
         f"median raw executemany: {med['raw']:,.0f} rows/s, peak RSS {rss['raw']:.0f} MB\n"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from smcc.alerting import AlertWatcher
 from smcc.analysis.analyzer import MentionAnalyzer
+from smcc.analysis.offload import AnalyserProcess, use_analyser_process
 from smcc.analysis.terms import TermExtractor
 from smcc.config import Config
 from smcc.outbox import Sender
@@ -64,11 +65,13 @@ def prepare(
     watcher = AlertWatcher(store, config)
     alerts = AlertBoard(store.active_alerts())
     rules = LiveRules(RuleEngine(config, alerts), config_path, on_event=store.add_event)
+    # The analyse stage holds the GIL most of its time: on a second core it overlaps the rest.
+    analyser_type = AnalyserProcess if use_analyser_process() else MentionAnalyzer
     pipeline = Pipeline(
         store,
         sources,
         config.pipeline,
-        analyzer=MentionAnalyzer(config.analysis.languages, config.brands, config.competitors),
+        analyzer=analyser_type(config.analysis.languages, config.brands, config.competitors),
         triager=rules,
         terms=TermExtractor(config.brands, config.competitors),
         limit=limit,

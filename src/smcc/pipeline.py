@@ -17,7 +17,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from smcc.config import PipelineSettings
 from smcc.models import Mention
@@ -36,6 +36,15 @@ class Analyzer(Protocol):
     """Fills language, sentiment and brand of each mention in place."""
 
     def analyse(self, batch: list[Mention]) -> None: ...
+
+
+@runtime_checkable
+class SplitAnalyzer(Analyzer, Protocol):
+    """An Analyzer that works elsewhere (another process): `submit` starts a batch and returns
+    the call that waits for it and fills the mentions in. The pipeline submits the next batch
+    before it finishes the current one, so that both sides stay busy."""
+
+    def submit(self, batch: list[Mention]) -> Callable[[], None]: ...
 
 
 class TermCounter(Protocol):
@@ -282,13 +291,28 @@ class Pipeline:
         size = self.settings.batch_size
         # One write in flight at a time (cursors must land in order), but the next batch is
         # prepared while the previous one is written: SQLite releases the GIL while it works.
+        # With a SplitAnalyzer a batch is analysed elsewhere while the batch before it is
+        # triaged and written here (`ahead`: submitted, not finished yet).
         in_flight: asyncio.Task[None] | None = None
+        ahead: _Started | None = None
+        split = isinstance(self.analyzer, SplitAnalyzer)
+
+        async def complete(started: _Started) -> None:
+            nonlocal in_flight
+            prepared = await asyncio.to_thread(self._finish, started)
+            if in_flight is not None:
+                await in_flight
+            in_flight = asyncio.create_task(self._store(prepared))
+
         try:
             while True:
                 finished = self._stop.is_set() or self._sources_done(feeders)
                 if finished and self._buffer.pages == 0:
                     return
                 if not await self._buffer.wait_nonempty(timeout=0.1):
+                    if ahead is not None:  # nothing more came: do not hold this batch back
+                        started, ahead = ahead, None
+                        await complete(started)
                     continue
                 # Give the batch a chance to fill, but never wait longer than the interval.
                 deadline = time.monotonic() + interval
@@ -302,16 +326,23 @@ class Pipeline:
                 pages = await self._buffer.take(size)
                 if not pages:
                     continue
-                prepared = await asyncio.to_thread(self._prepare, pages)
-                if in_flight is not None:
-                    await in_flight
-                in_flight = asyncio.create_task(self._store(prepared))
+                started = await asyncio.to_thread(self._begin, pages)
+                if ahead is not None:
+                    await complete(ahead)
+                ahead = None
+                if split:
+                    ahead = started
+                else:
+                    await complete(started)
         finally:
+            if ahead is not None:
+                await complete(ahead)
             if in_flight is not None:
                 await in_flight
 
-    def _prepare(self, pages: list[tuple[str, Fetched]]) -> _Prepared:
-        """The CPU stages, in a worker thread: normalise → dedupe → analyse → triage → rows."""
+    def _begin(self, pages: list[tuple[str, Fetched]]) -> _Started:
+        """normalise → dedupe → analyse (or, with a SplitAnalyzer, its start), in a worker
+        thread."""
         started = time.monotonic()
         batch: list[Mention] = []
         cursors: dict[str, str | None] = {}
@@ -321,20 +352,31 @@ class Pipeline:
                 cursors[source] = fetched.cursor
         normalise(batch)
         fresh = self._recent.fresh(batch)
-        if self.analyzer is not None:
-            self.analyzer.analyse(fresh)
+        finish: Callable[[], None] | None = None
+        analyzer = self.analyzer
+        if isinstance(analyzer, SplitAnalyzer):
+            finish = analyzer.submit(fresh)
+        elif analyzer is not None:
+            analyzer.analyse(fresh)
+        return _Started(batch, fresh, cursors, finish, started)
+
+    def _finish(self, started: _Started) -> _Prepared:
+        """The rest of the CPU stages, in a worker thread: (analysed) → triage → rows."""
+        fresh = started.fresh
+        if started.finish is not None:
+            started.finish()
         if self.triager is not None:
             self.triager.triage(fresh)
         per_source: dict[str, int] = {}
-        for mention in batch:
+        for mention in started.batch:
             per_source[mention.source] = per_source.get(mention.source, 0) + 1
         return _Prepared(
             mentions=fresh,
             rows=prepare_batch(fresh, self.terms.batch(fresh) if self.terms else None),
-            cursors=cursors,
-            received=len(batch),
+            cursors=started.cursors,
+            received=len(started.batch),
             per_source=per_source,
-            started=started,
+            started=started.started,
         )
 
     async def _store(self, prepared: _Prepared) -> None:
@@ -386,6 +428,16 @@ class Pipeline:
 
 class PipelineError(Exception):
     """The pipeline cannot go on; what was stored before is kept."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Started:
+    batch: list[Mention]
+    fresh: list[Mention]
+    cursors: dict[str, str | None]
+    finish: Callable[[], None] | None
+    """Waits for the SplitAnalyzer's results and fills them in (None: analysed already)."""
+    started: float
 
 
 @dataclass(frozen=True, slots=True)

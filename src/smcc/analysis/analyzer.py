@@ -1,22 +1,34 @@
 """The analyse stage of the pipeline: brand, language, sentiment, question and influence.
 
-Language detection and sentiment run once per mention, in the pipeline's worker thread. A
-mention in a language without a sentiment analyzer (or in no language) stays "unknown" with no
-score — never a fake neutral 0.
+Language detection and sentiment run once per mention, in the analyse process (`offload.py`) or
+the pipeline's worker thread, never on the UI thread. A mention in a language without a sentiment
+analyzer (or in no language) stays "unknown" with no score — never a fake neutral 0.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 from smcc.analysis.brands import BrandTagger
 from smcc.analysis.language import LanguageDetector
 from smcc.analysis.sentiment import SentimentRouter
 from smcc.analysis.signals import influence, is_question
 from smcc.config import Brand
-from smcc.models import Mention
+from smcc.models import Mention, Sentiment
+
+Result: TypeAlias = tuple[
+    str | None,
+    str | None,
+    float | None,
+    float | None,
+    Literal["negative", "neutral", "positive", "unknown"],
+    str,
+    bool,
+]
+"""What the analyse stage finds in one text, as plain values (cheap to send to another process):
+brand, language, language confidence, sentiment score, label and analyzer, is it a question."""
 
 
 def language_confidence(language: str | None, confidence: float) -> float | None:
@@ -40,17 +52,44 @@ class MentionAnalyzer:
         self.sentiment = SentimentRouter()
 
     def analyse(self, batch: list[Mention]) -> None:
-        self.brands.analyse(batch)
+        apply_results(batch, self.results([m.text for m in batch], [m.brand for m in batch]))
+
+    def results(self, texts: Sequence[str], brands: Sequence[str | None]) -> list[Result]:
+        """The text-only part of the stage (all but influence), for texts whose brand is known
+        or None; the same answers whichever process runs it."""
+        tag = self.brands.tag
         # Every mention is identified, also when the platform sent a language: platform hints
         # are often wrong on short posts and the confidence must mean the same for every source.
-        detected = self.detector.detect_many(m.text for m in batch)
+        detected = self.detector.detect_many(texts)
         sentiment = self.sentiment.analyse
-        for mention, (language, confidence) in zip(batch, detected, strict=True):
-            mention.language = language
-            mention.lang_confidence = language_confidence(language, confidence)
-            mention.sentiment = sentiment(mention.text, language)
-            mention.is_question = is_question(mention.text)
-            mention.influence = influence(mention.author, mention.engagement)
+        out: list[Result] = []
+        for text, brand, (language, confidence) in zip(texts, brands, detected, strict=True):
+            found = sentiment(text, language)
+            out.append(
+                (
+                    tag(text) if brand is None else brand,
+                    language,
+                    language_confidence(language, confidence),
+                    found.score,
+                    found.label,
+                    found.analyzer,
+                    is_question(text),
+                )
+            )
+        return out
+
+
+def apply_results(batch: Sequence[Mention], results: Sequence[Result]) -> None:
+    """Store `results` (from `MentionAnalyzer.results`, in order) in the mentions, and their
+    influence."""
+    for mention, result in zip(batch, results, strict=True):
+        brand, language, confidence, score, label, name, question = result
+        mention.brand = brand
+        mention.language = language
+        mention.lang_confidence = confidence
+        mention.sentiment = Sentiment(score=score, label=label, analyzer=name)
+        mention.is_question = question
+        mention.influence = influence(mention.author, mention.engagement)
 
 
 def analyze_line(raw: bytes, analyzer: MentionAnalyzer) -> dict[str, Any]:

@@ -19,8 +19,12 @@ class BrandTagger:
             for term in brand.terms()
         ]
 
+    def tag(self, text: str) -> str | None:
+        """The first brand or competitor `text` names, or None."""
+        folded = text.casefold()
+        return next((name for term, name in self._terms if term in folded), None)
+
     def analyse(self, batch: list[Mention]) -> None:
         for mention in batch:
             if mention.brand is None:
-                folded = mention.text.casefold()
-                mention.brand = next((name for term, name in self._terms if term in folded), None)
+                mention.brand = self.tag(mention.text)

@@ -123,18 +123,19 @@ _RU_LI = re.compile(r"(?<!\w)\w+\s+ли(?!\w)", re.IGNORECASE)
 
 def is_question(text: str) -> bool:
     """True when `text` asks something: a question mark, or an interrogative opening a sentence."""
-    plain = _NOISE.sub(" ", text)
+    # The cheap tests first (this runs for every mention): _NOISE needs "://", "www." (any
+    # case), "@" or "#"; _RU_LI needs a Cyrillic letter.
+    noisy = "@" in text or "#" in text or "://" in text or "www." in text.lower()
+    plain = _NOISE.sub(" ", text) if noisy else text
     if _QUESTION_MARK.search(plain):
         return True
-    if _RU_LI.search(plain):
+    if not plain.isascii() and _RU_LI.search(plain):
         return True
     for match in _SENTENCE_START.finditer(plain.strip()):
         words = match.group(1).casefold().split()
-        opener = " ".join(words)
-        sentence = plain[match.start(1) :]
-        if _EXCLAMATIONS.match(sentence):
-            continue
-        if opener in _OPENERS or words[0] in _OPENERS:
+        if (" ".join(words) in _OPENERS or words[0] in _OPENERS) and not _EXCLAMATIONS.match(
+            plain[match.start(1) :]
+        ):
             return True
     return False
 

@@ -217,6 +217,12 @@ ON CONFLICT (minute, source, brand, language, tier) DO UPDATE SET
 """
 
 
+# json.dumps builds a new encoder on every call unless all its options are the defaults; these
+# two are built once (the same output as json.dumps with these options, ≈ 2-4 µs less a mention).
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+_to_json_any = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
 def _mention_params(m: Mention) -> tuple[Any, ...]:
     # On the ingest hot path (bench/ingest.py): format each value once, skip empty JSON.
     t = m.triage
@@ -250,12 +256,12 @@ def _mention_params(m: Mention) -> tuple[Any, ...]:
         t.tier if t else None,
         t.department if t else None,
         _opt_ts(t.sla_due) if t else None,
-        json.dumps(t.tags, ensure_ascii=False) if t and t.tags else "[]",
+        _to_json(t.tags) if t and t.tags else "[]",
         t.rule if t else None,
         t.explanation if t else None,
         t.score if t else 0.0,
         m.status.value,
-        json.dumps(m.raw, ensure_ascii=False, default=str) if m.raw else "{}",
+        _to_json_any(m.raw) if m.raw else "{}",
         m.is_question,
         m.influence,
     )

@@ -115,3 +115,15 @@ def test_analyze_command_answers_every_line() -> None:
     assert out[2]["input"] == {"ref": "a1"}
     assert "error" in out[3]
     assert "error" in out[4]
+
+
+def test_analyze_survives_lone_surrogates_in_echoed_fields() -> None:
+    """Valid JSON that UTF-8 cannot encode ("\\ud800") must not stop the run or corrupt stdout."""
+    stdin = b'{"text": "hello there", "x": "\\ud800"}\n{"text": "ok", "y": "\\udc80"}\nfine\n'
+    result = CliRunner().invoke(main, ["analyze"], input=stdin)
+    assert result.exit_code == 0, result.output
+    result.stdout_bytes.decode("utf-8")  # every line is valid UTF-8
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 3
+    assert out[0]["input"] == {"x": "\ud800"}
+    assert out[1]["input"] == {"y": "\udc80"}

@@ -303,3 +303,27 @@ def test_rules_backtest_without_database(rules_config: Path) -> None:
     result = run(["rules", "backtest", "--db", str(rules_config / "missing.db")])
     assert result.exit_code == 1
     assert "no such database" in result.stderr
+
+
+def test_rules_test_uses_the_given_sentiment(rules_config: Path) -> None:
+    """--sentiment (and a JSONL `sentiment`) is what the rules see, not the analyzer's reading."""
+    angry = '\n[[rules]]\nname = "complaint"\nwhen.sentiment_below = -0.5\nthen = { tier = 2 }\n'
+    (rules_config / "config.toml").write_text(BASE + RULES + angry, encoding="utf-8")
+    text = "hello there"
+    assert json.loads(run(["rules", "test", text, "--json"]).stdout)["rule"] == "default"
+    given = json.loads(run(["rules", "test", text, "--sentiment", "-0.95", "--json"]).stdout)
+    assert given["rule"] == "complaint"
+    assert given["mention"]["sentiment"] == -0.95
+    lines = json.dumps({"text": text, "sentiment": -0.95}).encode() + b"\n"
+    (out,) = [json.loads(line) for line in run(["rules", "test"], stdin=lines).stdout.splitlines()]
+    assert out["rule"] == "complaint"
+
+
+def test_rules_test_survives_lone_surrogates() -> None:
+    stdin = b'{"text": "down", "id": "\\ud800"}\n{"text": "down", "id": "\\udc80"}\ndown\n'
+    result = run(["rules", "test"], stdin=stdin)
+    assert result.exit_code == 0, result.stderr
+    result.stdout_bytes.decode("utf-8")
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["rule"] for o in out] == ["outage"] * 3
+    assert out[0]["input"] == {"id": "\ud800"}

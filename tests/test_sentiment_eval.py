@@ -105,6 +105,15 @@ def test_bad_data_file_is_one_line(tmp_path: Path) -> None:
     )
 
 
+def test_data_file_not_utf8_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "id_smsa_valid.tsv").write_bytes("enak sekali\tpositive\n".encode("utf-16"))
+    result = CliRunner().invoke(main, ["eval", "sentiment", "--data", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.endswith("id_smsa_valid.tsv: not UTF-8 (byte 0 of a line); convert it to UTF-8")
+
+
 @needs_shared
 def test_shipped_analyzers_meet_their_goals_on_rows_never_trained_on() -> None:
     runs, skipped = plan(SHARED)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import os
 import signal
 import sys
@@ -29,6 +28,7 @@ from rich.text import Text
 from smcc import __version__, cli_sentiment
 from smcc import config as cfg
 from smcc import ingest as ingest_mod
+from smcc.jsonout import json_text
 from smcc.models import Mention
 from smcc.pipeline import PipelineError, PipelineStats
 from smcc.sources import Source, SourceUnavailable, build_sources
@@ -602,7 +602,7 @@ def analyze_cmd(ctx: Ctx) -> None:
     stdout = sys.stdout
     try:
         for raw in sys.stdin.buffer:
-            stdout.write(json.dumps(analyze_line(raw, analyzer), ensure_ascii=False))
+            stdout.write(json_text(analyze_line(raw, analyzer)))
             stdout.write("\n")
             stdout.flush()  # results as they come, for `tail -f … | smcc analyze`
     except ModelFileError as exc:  # a damaged install: say which file, not a traceback

@@ -24,6 +24,7 @@ from rich.text import Text
 from smcc.cli import EXIT_PROBLEM, EXIT_USAGE, Ctx, common, err, fail, out, pass_ctx
 from smcc.config import Config, parse_duration
 from smcc.ingest import LEASE, LEASE_TTL, RENEW_EVERY
+from smcc.jsonout import json_text
 from smcc.macros import run_macro
 from smcc.models import OutboxItem, OutboxState, utcnow
 from smcc.outbox import Outbox, OutboxError, Sender
@@ -114,7 +115,7 @@ async def wait_settled(store: Store, config: Config, item_ids: list[int], timeou
 def _report(item: OutboxItem, as_json: bool) -> bool:
     """Print one line about the item's outcome; True when it is sent."""
     if as_json:
-        click.echo(json.dumps(item_json(item), ensure_ascii=False))
+        click.echo(json_text(item_json(item)))
         return item.state is OutboxState.SENT
     what = f"{item.kind} {item.id}"
     if item.state is OutboxState.SENT:
@@ -181,7 +182,7 @@ def reply_cmd(
             fail(str(exc), EXIT_USAGE)
         if not send:
             if as_json:
-                click.echo(json.dumps(item_json(item), ensure_ascii=False))
+                click.echo(json_text(item_json(item)))
             else:
                 out.print(
                     Text(
@@ -224,19 +225,19 @@ def _reply_stdin(
             except (ValueError, OutboxError) as exc:
                 failed = True
                 message = str(exc) if isinstance(exc, OutboxError) else f"not JSON ({exc})"
-                click.echo(json.dumps({"line": number, "error": message}, ensure_ascii=False))
+                click.echo(json_text({"line": number, "error": message}))
                 continue
             assert item.id is not None
             queued.append((number, item.id))
             if not send:
-                click.echo(json.dumps({"line": number, **item_json(item)}, ensure_ascii=False))
+                click.echo(json_text({"line": number, **item_json(item)}))
         if send and queued:
             asyncio.run(wait_settled(store, config, [i for _, i in queued], timeout))
             for number, item_id in queued:
                 done = store.outbox_item(item_id)
                 assert done is not None
                 failed |= done.state is not OutboxState.SENT
-                click.echo(json.dumps({"line": number, **item_json(done)}, ensure_ascii=False))
+                click.echo(json_text({"line": number, **item_json(done)}))
     if failed:
         raise SystemExit(EXIT_PROBLEM)
 
@@ -282,7 +283,7 @@ def post_cmd(
         except OutboxError as exc:
             fail(str(exc), EXIT_USAGE)
         if as_json:
-            click.echo(json.dumps(item_json(item), ensure_ascii=False))
+            click.echo(json_text(item_json(item)))
         else:
             when_text = _local(item.scheduled_at, config) or "now"
             out.print(Text(f"{item.state.value}: post {item.id} on {source} at {when_text}"))
@@ -317,7 +318,7 @@ def schedule_list(ctx: Ctx, show_all: bool, sources: tuple[str, ...], as_json: b
         items = store.outbox_items(states=states, kind="post", sources=sources)
     if as_json:
         for item in items:
-            click.echo(json.dumps(item_json(item), ensure_ascii=False))
+            click.echo(json_text(item_json(item)))
         return
     table = Table(title=f"scheduled posts ({config.operator.timezone})", title_justify="left")
     for column in ("id", "when", "source", "state", "by", "text"):
@@ -394,7 +395,7 @@ def outbox_list(ctx: Ctx, states: tuple[str, ...], as_json: bool) -> None:
         items = store.outbox_items(states=wanted)
     if as_json:
         for item in items:
-            click.echo(json.dumps(item_json(item), ensure_ascii=False))
+            click.echo(json_text(item_json(item)))
         return
     table = Table(title="outbox", title_justify="left")
     for column in (

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from smcc import config as cfg
 from smcc.cli import EXIT_PROBLEM, EXIT_USAGE, Ctx, _parse_time, common, err, fail, out
+from smcc.jsonout import json_text
 from smcc.models import Author, Event, Mention, Sentiment, Triage
 from smcc.rules.check import check_rules
 from smcc.rules.engine import AlertBoard, Explanation, RuleEngine
@@ -142,13 +143,13 @@ def rules_test(
         mention = _mention(text, defaults, analyzer)
         result = _result(engine, mention)
         if as_json:
-            click.echo(json.dumps(result, ensure_ascii=False))
+            click.echo(json_text(result))
         else:
             _print_result(result, mention)
         return
     stdout = sys.stdout
     for number, raw in enumerate(sys.stdin.buffer, start=1):
-        stdout.write(json.dumps(_line(raw, number, engine, analyzer, defaults), ensure_ascii=False))
+        stdout.write(json_text(_line(raw, number, engine, analyzer, defaults)))
         stdout.write("\n")
         stdout.flush()
 
@@ -236,6 +237,9 @@ def _mention(text: str, fields: dict[str, Any], analyzer: MentionAnalyzer) -> Me
         sentiment=Sentiment(score=score, label=_label(score)),
     )
     analyzer.analyse([mention])
+    # What the caller states wins over what the analyzer makes of the text.
+    if score is not None:
+        mention.sentiment = Sentiment(score=score, label=_label(score), analyzer="given")
     if fields.get("language"):
         mention.language = fields["language"]
     if fields.get("is_question") is not None:

@@ -133,7 +133,14 @@ def load(data: Path, name: str) -> list[Example] | None:
     path = sentiment_dir(data) / name
     if not path.is_file():
         return None
-    return LOADERS[name](path)
+    try:
+        return LOADERS[name](path)
+    except UnicodeDecodeError as exc:
+        raise DatasetError(
+            f"{path}: not UTF-8 (byte {exc.start} of a line); convert it to UTF-8"
+        ) from None
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror})") from None
 
 
 def default_data_dir(cwd: Path | None = None) -> Path | None:

@@ -96,3 +96,25 @@ def test_meters_view(snap_compare: SnapCompare, store: Store) -> None:
 def test_queue_view_wall_theme(snap_compare: SnapCompare, store: Store) -> None:
     app = console_app(store, screen=lambda d: ViewScreen(d, "queue"), theme="wall")
     assert snap_compare(app, terminal_size=(80, 24), run_before=_settle)
+
+
+def test_composer_over_the_limit(snap_compare: SnapCompare, store: Store) -> None:
+    """The composer at 80×24 with a canned reply inserted and text past a tight limit."""
+    from console_seed import console_config
+    from smcc.tui.screens.composer import ComposerScreen
+
+    config = console_config(
+        "[sources.demo]\ntype = 'demo'\n[outbox]\nchar_limits = { demo = 40 }\n"
+        "[canned.sorry]\nkey = 1\ntext = { en = 'Sorry {author}, we are on it. {operator}' }\n"
+    )
+
+    async def compose(pilot: Pilot[None]) -> None:
+        await _settle(pilot)
+        await pilot.press("o")
+        screen = pilot.app.screen
+        assert isinstance(screen, ComposerScreen)
+        await until(pilot, lambda: screen.target is not None)
+        await pilot.press("alt+1", *" Thanks for waiting!")
+        await pilot.pause(0.1)
+
+    assert snap_compare(console_app(store, config), terminal_size=(80, 24), run_before=compose)

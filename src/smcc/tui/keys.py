@@ -32,11 +32,14 @@ WORKFLOW_KEYS: tuple[Key, ...] = (
     Key("next", "j", "move(1)", "Next", "Move to the next item", False, False),
     Key("previous", "k", "move(-1)", "Prev", "Move to the previous item", False, False),
     Key("claim", "c", "claim", "Claim", "Claim the selected mention"),
+    Key("compose", "o", "compose", "Reply", "Write a reply to the selected mention"),
     Key("release", "u", "release", "Release", "Release a mention you claimed", show=False),
     Key("dismiss", "d", "dismiss_mention", "Dismiss", "Dismiss the selected mention"),
     Key("escalate", "e", "escalate", "Escalate", "Escalate the selected mention"),
     Key("route", "r", "route", "Route", "Route the selected mention to a department"),
-    Key("change_tier", "t", "change_tier", "Tier", "Change the selected mention's tier"),
+    Key(
+        "change_tier", "t", "change_tier", "Tier", "Change the selected mention's tier", show=False
+    ),
     Key("tier1", "1", "show_tier(1)", "T1", "Show the tier 1 queue", show=False),
     Key("tier2", "2", "show_tier(2)", "T2", "Show the tier 2 queue", show=False),
     Key("tier3", "3", "show_tier(3)", "T3", "Show the tier 3 queue", show=False),
@@ -78,11 +81,39 @@ RESIZE_KEYS: tuple[Key, ...] = (
 )
 
 
+COMPOSER_KEYS: tuple[Key, ...] = (
+    Key("send", "ctrl+s", "send", "Send", "Queue the reply in the outbox", palette=False),
+    Key("cancel_reply", "escape", "cancel", "Cancel", "Close the composer", palette=False),
+    Key("canned", "ctrl+t", "pick_canned", "Canned", "Pick a canned reply", palette=False),
+    *(
+        Key(
+            f"canned{n}",
+            f"alt+{n}",
+            f"insert_canned({n})",
+            f"Canned {n}",
+            f"Insert canned reply {n}",
+            show=False,
+            palette=False,
+        )
+        for n in range(1, 10)
+    ),
+)
+"""In the composer. Digits alone type digits there, so canned replies sit on Alt+1…9 (a terminal
+sends Esc then the digit) and on Ctrl+T, a list where a digit picks."""
+
+
 def bindings(keys: Iterable[Key]) -> list[BindingType]:
     return [Binding(k.key, k.action, k.description, show=k.show, id=k.id) for k in keys]
 
 
-ALL_KEYS: tuple[Key, ...] = (*APP_KEYS, *WORKFLOW_KEYS, *FIND_KEYS, *LAYOUT_KEYS, *RESIZE_KEYS)
+ALL_KEYS: tuple[Key, ...] = (
+    *APP_KEYS,
+    *WORKFLOW_KEYS,
+    *FIND_KEYS,
+    *LAYOUT_KEYS,
+    *RESIZE_KEYS,
+    *COMPOSER_KEYS,
+)
 
 
 def check_keymap(keymap: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from smcc.config import Config
 from smcc.ingest import LEASE
-from smcc.models import Alert, Event, Mention, OutboxItem, Status, utcnow
+from smcc.models import Alert, Event, Mention, OutboxItem, OutboxState, Status, utcnow
 from smcc.outbox import (
     Outbox,
     OutboxError,
@@ -87,6 +87,15 @@ class ReplyTarget:
 
     def canned_on_key(self, key: int) -> Canned | None:
         return next((c for c in self.canned if c.key == key), None)
+
+
+@dataclass(frozen=True)
+class Week:
+    """The content calendar of one week (Monday 00:00 to Monday, the operator's time zone)."""
+
+    start: datetime
+    items: list[OutboxItem]
+    """Posts that go (or went) out in the week, by that time: planned, sent, failed, missed."""
 
 
 class ConsoleData:
@@ -181,6 +190,30 @@ class ConsoleData:
 
     def share_selection(self, mention_id: int | None) -> None:
         self._call(self._store.set_selection, self.operator, mention_id)
+
+    def week(self, offset: int = 0) -> Week:
+        """This week's posts (`offset` weeks later or earlier), from the outbox."""
+        local = self.clock().astimezone(self.zone)
+        monday = (local - timedelta(days=local.weekday())).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        # Aware arithmetic in a ZoneInfo zone is wall-clock: a DST week still ends on Monday 00:00.
+        start = monday + timedelta(weeks=offset)
+        end = start + timedelta(days=7)
+        items = self._call(self._store.outbox_items, kind="post", since=start, until=end)
+        return Week(start, items)
+
+    def pending_approval(self) -> list[OutboxItem]:
+        """Items waiting for an approver, oldest first."""
+        return self._call(self._store.outbox_items, states=(OutboxState.PENDING_APPROVAL,))
+
+    def approve(self, item_id: int, comment: str) -> OutboxItem:
+        with self._lock:
+            return Outbox(self._store, self.config, self.operator).approve(item_id, comment)
+
+    def reject(self, item_id: int, comment: str) -> OutboxItem:
+        with self._lock:
+            return Outbox(self._store, self.config, self.operator).reject(item_id, comment)
 
     def reply_target(self, mention_id: int) -> ReplyTarget | None:
         """The mention a reply answers, its platform's limit and the canned replies filled for it

@@ -57,6 +57,14 @@ LAYOUT_KEYS: tuple[Key, ...] = (
     Key("toggle_feed", "f", "toggle_pane('feed')", "Feed", "Show or hide the live feed", False),
     Key("toggle_detail", "v", "toggle_pane('detail')", "Detail", "Show or hide the detail", False),
     Key(
+        "toggle_calendar",
+        "w",
+        "toggle_pane('calendar')",
+        "Week",
+        "Show or hide the calendar",
+        False,
+    ),
+    Key(
         "toggle_meters",
         "g",
         "toggle_pane('meters')",
@@ -102,6 +110,13 @@ COMPOSER_KEYS: tuple[Key, ...] = (
 sends Esc then the digit) and on Ctrl+T, a list where a digit picks."""
 
 
+APPROVAL_KEYS: tuple[Key, ...] = (
+    Key("approve", "y", "approve", "Approve", "Approve the selected item", palette=False),
+    Key("reject", "n", "reject", "Reject", "Reject the selected item (say why)", palette=False),
+)
+"""In the approvals queue (`smcc view approvals`)."""
+
+
 def bindings(keys: Iterable[Key]) -> list[BindingType]:
     return [Binding(k.key, k.action, k.description, show=k.show, id=k.id) for k in keys]
 
@@ -113,6 +128,7 @@ ALL_KEYS: tuple[Key, ...] = (
     *LAYOUT_KEYS,
     *RESIZE_KEYS,
     *COMPOSER_KEYS,
+    *APPROVAL_KEYS,
 )
 
 

@@ -43,6 +43,18 @@ def count_text(target: ReplyTarget | None, text: str) -> Text:
     return Text(f"{left} left of {target.limit} {unit}", style="yellow" if left < 20 else "")
 
 
+class ReplyText(TextArea):
+    """The reply's text. A terminal sends Alt+1 as Esc then `1`, which Textual reports as key
+    `alt+1` *with* the character `1`: a plain TextArea would type the digit. Alt keys are left to
+    the composer's bindings instead (Alt+1…9 insert canned replies)."""
+
+    async def _on_key(self, event: KeyEvent) -> None:
+        if event.key.startswith("alt+"):
+            event.prevent_default()  # not TextArea's handler (it would type); bindings still see it
+            return
+        await super()._on_key(event)
+
+
 class CannedScreen(ModalScreen[str | None]):
     """Pick a canned reply: a digit picks the reply on that key, Enter the highlighted one."""
 
@@ -96,7 +108,7 @@ class ComposerScreen(ModalScreen[OutboxItem | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="composer"):
             yield Label(Text(f"Reply to #{self.mention_id}", style="bold"), id="composer-title")
-            yield TextArea(id="composer-text", soft_wrap=True, tab_behavior="focus")
+            yield ReplyText(id="composer-text", soft_wrap=True, tab_behavior="focus")
             yield Static(Text(""), id="composer-canned")
             yield Static(count_text(None, ""), id="composer-count")
             yield Static(Text(""), id="composer-error")

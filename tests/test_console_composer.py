@@ -105,6 +105,9 @@ async def test_canned_reply_in_the_mentions_language_with_placeholders_then_send
             (expected, "ayu", OutboxState.QUEUED, "reply")
         ]
         assert [e.action for e in store.outbox_events(items[0].id or 0)] == ["outbox_created"]
+        history = text_of(app.screen, "#detail-body").split("History")[1]
+        assert "ayu outbox_created state: queued kind: reply source: demo" in history
+        assert "template" not in history  # unset values are left out
         assert any(f"reply {items[0].id} queued" in n for n in app.notes)
         # The detail pane shows the reply's outbox state, and follows it (the `outbox` topic).
         main = app.screen

@@ -153,7 +153,10 @@ def render_detail(detail: Detail, zone: tzinfo, now: datetime, operator: str) ->
         line.append_text(safe_line(event.actor, "bold"))
         line.append(f" {event.action}")
         for key, value in event.detail.items():
-            line.append_text(safe_line(f" {key}: {value}", "dim"))
+            if value is None:  # e.g. an outbox event's unset `template`: nothing to say
+                continue
+            line.append(" ")  # apart: safe_line trims the edges of what it is given
+            line.append_text(safe_line(f"{key}: {value}", "dim"))
         parts.append(line)
     return Group(*parts)
 

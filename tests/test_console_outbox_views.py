@@ -20,7 +20,7 @@ from smcc.outbox import Outbox
 from smcc.store import Store
 from smcc.tui.screens.search import SearchScreen
 from smcc.tui.screens.view import ViewScreen
-from smcc.tui.widgets.approvals import ApprovalsPane
+from smcc.tui.widgets.approvals import ApprovalsPane, ApprovalsScreen
 from smcc.tui.widgets.calendar import CalendarPane
 
 SIZE = (100, 30)
@@ -154,3 +154,24 @@ async def test_only_approvers_may_judge(store: Store) -> None:
         item = store.outbox_item(first)
         assert item is not None
         assert item.state is OutboxState.PENDING_APPROVAL
+
+
+async def test_approvals_open_over_the_main_screen(store: Store) -> None:
+    config = console_config(APPROVAL)
+    first, second = await pending_replies(store, config)
+    app = console_app(store, config)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.1)
+        await pilot.press("A")
+        await until(pilot, lambda: isinstance(app.screen, ApprovalsScreen))
+        pane = app.screen.query_one(ApprovalsPane)
+        await until(pilot, lambda: [i.id for i in pane.items] == [first, second])
+        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen))
+        await pilot.press("enter")
+        await until(pilot, lambda: [i.id for i in pane.items] == [second])
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen.name == "main")
+        item = store.outbox_item(first)
+        assert item is not None
+        assert item.approved_by == "ayu"

@@ -51,6 +51,7 @@ FIND_KEYS: tuple[Key, ...] = (
     Key("end_search", "escape", "end_search", "Back", "Leave the search results", palette=False),
     Key("filter", "F", "filter_queue", "Filter", "Filter the queue by department, brand, …", False),
     Key("alerts", "a", "jump_alerts", "Alerts", "Jump to the mentions of an active alert", False),
+    Key("approvals", "A", "approvals", "Approvals", "Show the items waiting for approval", False),
 )
 
 LAYOUT_KEYS: tuple[Key, ...] = (

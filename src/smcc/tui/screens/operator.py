@@ -23,6 +23,7 @@ from smcc.tui.messages import MentionSelected
 from smcc.tui.screens.choice import ChoiceScreen
 from smcc.tui.screens.composer import ComposerScreen
 from smcc.tui.screens.finding import FindingScreen
+from smcc.tui.widgets.approvals import ApprovalsScreen
 from smcc.tui.widgets.detail import DetailPane
 from smcc.tui.widgets.queue import QueuePane
 
@@ -128,6 +129,9 @@ class OperatorScreen(FindingScreen):
             self.notify(f"#{mention_id}: reply {item.id} {said}", markup=False, timeout=3)
 
         self.app.push_screen(ComposerScreen(self.data, mention_id), closed)
+
+    def action_approvals(self) -> None:
+        self.app.push_screen(ApprovalsScreen(self.data))
 
     def action_route(self) -> None:
         mention_id = self.current_mention()

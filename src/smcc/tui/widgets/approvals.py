@@ -14,7 +14,8 @@ from typing import ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from smcc.models import OutboxItem
@@ -116,3 +117,24 @@ class ApprovalsPane(LivePane[list[OutboxItem]]):
         said = "approved, queued" if verb == "approve" else f"rejected, back to {done.operator}"
         self.notify(f"item {item_id} {said}", markup=False, timeout=3)
         self.reload()
+
+
+class ApprovalsScreen(ModalScreen[None]):
+    """The approvers' queue over the operator's screen (`A`); Escape closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="close_approvals")
+    ]
+
+    def __init__(self, data: ConsoleData) -> None:
+        super().__init__()
+        self.data = data
+
+    def compose(self) -> ComposeResult:
+        yield ApprovalsPane(self.data)
+
+    def on_mount(self) -> None:
+        self.query_one("#approvals-table").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

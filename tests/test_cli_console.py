@@ -44,9 +44,12 @@ def test_console_needs_a_terminal(tmp_path: Path) -> None:
 
 
 def test_view_names_are_checked(tmp_path: Path) -> None:
-    result = run(tmp_path, "view", "calendar")
+    result = run(tmp_path, "view", "calender")
     assert result.exit_code == 2
-    assert "'calendar' is not one of 'queue', 'feed', 'detail', 'meters', 'alerts'" in result.stderr
+    assert (
+        "'calender' is not one of 'queue', 'feed', 'detail', 'meters', 'alerts', 'calendar', "
+        "'approvals'" in result.stderr
+    )
 
 
 def test_view_of_an_unknown_department(tmp_path: Path) -> None:

@@ -28,6 +28,10 @@ timezone = "UTC"
 [sources.demo]
 rate = 40
 seed = 7
+
+[canned.thanks]
+key = 1
+text = { en = "Thanks {author}, we are on it. {operator}" }
 """
 
 
@@ -90,6 +94,25 @@ def test_console_ingests_and_claims_with_keys(tmux: Tmux, tmp_path: Path) -> Non
     tmux.keys("c")
     tmux.wait_for(" claimed", timeout=10)
     tmux.wait_for("claimed by e2e-op", timeout=10)  # the detail pane follows
+    # Reply: the composer, the canned list (Ctrl+T) and its digit 1, Ctrl+S. (Alt+1 does not
+    # arrive as Alt inside tmux: Textual reads it as `¡`.)
+    tmux.keys("o")
+    tmux.wait_for("Reply to #", timeout=10)
+    tmux.keys("C-t")
+    tmux.wait_for("Canned reply", timeout=10)
+    tmux.keys("1")
+    tmux.wait_for("we are on it. e2e-op", timeout=10)
+    tmux.keys("C-s")
+    tmux.wait_for("queued in the", timeout=10)
+    with Store.open(db, create=False) as store:
+        deadline = time.monotonic() + 15
+        while [i.state.value for i in store.outbox_items()] != ["sent"]:
+            assert time.monotonic() < deadline, store.outbox_items()
+            time.sleep(0.1)
+        (reply,) = store.outbox_items()
+        assert reply.operator == "e2e-op"
+        assert reply.text.startswith("Thanks @")
+        assert reply.text.endswith(", we are on it. e2e-op")
     tmux.keys("q")
     tmux.wait_for("SMCC-EXIT=0", timeout=20)
     with Store.open(db, create=False) as store:

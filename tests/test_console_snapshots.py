@@ -7,6 +7,7 @@ Update after a deliberate change of the look with `pytest tests/test_console_sna
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,45 @@ def test_meters_view(snap_compare: SnapCompare, store: Store) -> None:
 def test_queue_view_wall_theme(snap_compare: SnapCompare, store: Store) -> None:
     app = console_app(store, screen=lambda d: ViewScreen(d, "queue"), theme="wall")
     assert snap_compare(app, terminal_size=(80, 24), run_before=_settle)
+
+
+def test_composer_over_the_limit(snap_compare: SnapCompare, store: Store) -> None:
+    """The composer at 80×24 with a canned reply inserted and text past a tight limit."""
+    from console_seed import console_config
+    from smcc.tui.screens.composer import ComposerScreen
+
+    config = console_config(
+        "[sources.demo]\ntype = 'demo'\n[outbox]\nchar_limits = { demo = 40 }\n"
+        "[canned.sorry]\nkey = 1\ntext = { en = 'Sorry {author}, we are on it. {operator}' }\n"
+    )
+
+    async def compose(pilot: Pilot[None]) -> None:
+        await _settle(pilot)
+        await pilot.press("o")
+        screen = pilot.app.screen
+        assert isinstance(screen, ComposerScreen)
+        await until(pilot, lambda: screen.target is not None)
+        await pilot.press("alt+1", *" Thanks for waiting!")
+        await pilot.pause(0.1)
+
+    assert snap_compare(console_app(store, config), terminal_size=(80, 24), run_before=compose)
+
+
+def test_calendar_view(snap_compare: SnapCompare, store: Store) -> None:
+    from console_seed import console_config
+    from smcc.outbox import Outbox
+
+    config = console_config("[sources.demo]\ntype = 'demo'\n")
+    outbox = Outbox(store, config)
+    for days, text in ((1, "Maintenance tonight in Jakarta"), (3, "[bold]Quiz[/bold] \x1b[31mday")):
+        outbox.post("demo", text, NOW + timedelta(days=days))
+    app = console_app(store, config, lambda d: ViewScreen(d, "calendar"))
+
+    async def loaded(pilot: Pilot[None]) -> None:
+        from smcc.tui.widgets.calendar import CalendarPane
+
+        pane = pilot.app.screen.query_one(CalendarPane)
+        await until(pilot, lambda: pane.week is not None)
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=loaded)

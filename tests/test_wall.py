@@ -104,8 +104,8 @@ def test_dry_run_prints_the_tmux_commands(tmp_path: Path) -> None:
     ("wall", "message"),
     [
         (
-            WALL.replace('"detail"', '"calendar"'),
-            "wall.windows[0].panes[2] ('calendar'): Invalid value",
+            WALL.replace('"detail"', '"calender"'),
+            "wall.windows[0].panes[2] ('calender'): Invalid value",
         ),
         (
             WALL.replace('"feed"', '"feed --db other.db"'),

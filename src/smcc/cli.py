@@ -364,7 +364,7 @@ async def _ingest(run: ingest_mod.IngestRun, sources: list[Source], quiet: bool)
 # the console and its single-pane views (smcc.tui is imported only here: the rest of the CLI runs
 # without Textual)
 
-VIEWS = ("queue", "feed", "detail", "meters", "alerts")
+VIEWS = ("queue", "feed", "detail", "meters", "alerts", "calendar", "approvals")
 
 
 def _need_terminal() -> None:
@@ -409,7 +409,8 @@ def open_console(ctx: Ctx, theme: str | None = None) -> None:
 def view_cmd(
     ctx: Ctx, name: str, tier: int | None, department: tuple[str, ...], theme: str | None
 ) -> None:
-    """One pane full-screen (for tmux walls): queue, feed, detail, meters or alerts.
+    """One pane full-screen (for tmux walls): queue, feed, detail, meters, alerts, calendar
+    (the week's posts) or approvals (the approvers' queue).
 
     A view reads and acts on the store and never ingests; `detail` follows the mention you
     select in a `queue` view in another terminal.

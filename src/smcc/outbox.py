@@ -122,6 +122,13 @@ def char_limit(config: Config, source: str) -> tuple[str, int | None]:
     return platform, limit
 
 
+def counted_length(platform: str, body: str, prefix: str = "") -> int:
+    """The length of `body` as the platform counts it, with the `prefix` the adapter adds (unless
+    the text already holds it): what `check_text` compares with the limit; a live count too."""
+    full = f"{prefix}{body}" if prefix and prefix.strip().lower() not in body.lower() else body
+    return text_length(platform, full)
+
+
 def check_text(config: Config, source: str, text: str, *, prefix: str = "") -> str:
     """The text to send, stripped; OutboxError when it is empty, has a placeholder left or is
     over the platform's limit. `prefix` is what the platform adds (Mastodon's @handle)."""
@@ -136,8 +143,7 @@ def check_text(config: Config, source: str, text: str, *, prefix: str = "") -> s
         )
     platform, limit = char_limit(config, source)
     if limit is not None:
-        full = f"{prefix}{body}" if prefix and prefix.strip().lower() not in body.lower() else body
-        length = text_length(platform, full)
+        length = counted_length(platform, body, prefix)
         if length > limit:
             unit = "graphemes" if platform == "bluesky" else "characters"
             raise OutboxError(
@@ -202,6 +208,10 @@ class Outbox:
 
     def __post_init__(self) -> None:
         self.operator = self.operator or self.config.operator.name
+
+    def check_source(self, name: str, kind: str) -> None:
+        """OutboxError unless source `name` is configured and can publish a `kind`."""
+        self._source(name, kind)
 
     def _source(self, name: str, kind: str) -> None:
         settings = self.config.sources.get(name)

@@ -16,7 +16,16 @@ from zoneinfo import ZoneInfo
 
 from smcc.config import Config
 from smcc.ingest import LEASE
-from smcc.models import Alert, Event, Mention, Status, utcnow
+from smcc.models import Alert, Event, Mention, OutboxItem, OutboxState, Status, utcnow
+from smcc.outbox import (
+    Outbox,
+    OutboxError,
+    char_limit,
+    counted_length,
+    fill,
+    reply_prefix,
+    template_text,
+)
 from smcc.store import ActionResult, LeaseInfo, MentionFilter, QueueItem, Store
 from smcc.tui.series import HOUR, Meters, build_series, floor_minute
 
@@ -46,6 +55,47 @@ class Detail:
     author_mentions: int
     thread: list[QueueItem] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    replies: list[OutboxItem] = field(default_factory=list)
+    """Replies to this mention in the outbox, oldest first, with their state."""
+
+
+@dataclass(frozen=True)
+class Canned:
+    """A canned reply as the composer offers it: in the mention's language, placeholders filled."""
+
+    name: str
+    key: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    """What the composer needs to count and insert without asking the store again."""
+
+    mention: Mention
+    platform: str
+    limit: int | None
+    prefix: str
+    """What the platform's adapter puts before the reply (Mastodon: the @handle); it counts."""
+    canned: list[Canned]
+    problem: str | None = None
+    """Why no reply can go to this mention (e.g. its source cannot reply), or None."""
+
+    def length(self, text: str) -> int:
+        """The length the platform will count for `text`, as the outbox checks it."""
+        return counted_length(self.platform, text.strip(), self.prefix)
+
+    def canned_on_key(self, key: int) -> Canned | None:
+        return next((c for c in self.canned if c.key == key), None)
+
+
+@dataclass(frozen=True)
+class Week:
+    """The content calendar of one week (Monday 00:00 to Monday, the operator's time zone)."""
+
+    start: datetime
+    items: list[OutboxItem]
+    """Posts that go (or went) out in the week, by that time: planned, sent, failed, missed."""
 
 
 class ConsoleData:
@@ -97,6 +147,7 @@ class ConsoleData:
                 author_mentions=store.author_mention_count(mention.source, mention.author.handle),
                 thread=thread,
                 events=store.events(mention_id, limit=50),
+                replies=store.outbox_items(mention_id=mention_id, kind="reply", limit=20),
             )
 
     def meters(self) -> Meters:
@@ -139,6 +190,63 @@ class ConsoleData:
 
     def share_selection(self, mention_id: int | None) -> None:
         self._call(self._store.set_selection, self.operator, mention_id)
+
+    def week(self, offset: int = 0) -> Week:
+        """This week's posts (`offset` weeks later or earlier), from the outbox."""
+        local = self.clock().astimezone(self.zone)
+        monday = (local - timedelta(days=local.weekday())).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        # Aware arithmetic in a ZoneInfo zone is wall-clock: a DST week still ends on Monday 00:00.
+        start = monday + timedelta(weeks=offset)
+        end = start + timedelta(days=7)
+        items = self._call(self._store.outbox_items, kind="post", since=start, until=end)
+        return Week(start, items)
+
+    def pending_approval(self) -> list[OutboxItem]:
+        """Items waiting for an approver, oldest first."""
+        return self._call(self._store.outbox_items, states=(OutboxState.PENDING_APPROVAL,))
+
+    def approve(self, item_id: int, comment: str) -> OutboxItem:
+        with self._lock:
+            return Outbox(self._store, self.config, self.operator).approve(item_id, comment)
+
+    def reject(self, item_id: int, comment: str) -> OutboxItem:
+        with self._lock:
+            return Outbox(self._store, self.config, self.operator).reject(item_id, comment)
+
+    def reply_target(self, mention_id: int) -> ReplyTarget | None:
+        """The mention a reply answers, its platform's limit and the canned replies filled for it
+        (None: no such mention)."""
+        mention = self._call(self._store.get_mention, mention_id)
+        if mention is None:
+            return None
+        config = self.config
+        platform, limit = char_limit(config, mention.source)
+        problem = None
+        try:
+            Outbox(self._store, config, self.operator).check_source(mention.source, "reply")
+        except OutboxError as exc:
+            problem = str(exc)
+        canned = [
+            Canned(
+                name,
+                reply.key,
+                fill(template_text(config, name, mention.language), config, mention, self.operator),
+            )
+            for name, reply in sorted(
+                config.canned.items(), key=lambda kv: (kv[1].key or 10, kv[0])
+            )
+        ]
+        return ReplyTarget(
+            mention, platform, limit, reply_prefix(platform, mention), canned, problem
+        )
+
+    def queue_reply(self, mention_id: int, text: str) -> OutboxItem:
+        """Queue a reply through the outbox (or put it before an approver); OutboxError with one
+        line when it is refused (empty, placeholder left, over the limit)."""
+        with self._lock:
+            return Outbox(self._store, self.config, self.operator).reply(mention_id, text)
 
     # -- the operator's actions (each writes an audit event with the operator's name) ------------
 

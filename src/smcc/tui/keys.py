@@ -32,11 +32,14 @@ WORKFLOW_KEYS: tuple[Key, ...] = (
     Key("next", "j", "move(1)", "Next", "Move to the next item", False, False),
     Key("previous", "k", "move(-1)", "Prev", "Move to the previous item", False, False),
     Key("claim", "c", "claim", "Claim", "Claim the selected mention"),
+    Key("compose", "o", "compose", "Reply", "Write a reply to the selected mention"),
     Key("release", "u", "release", "Release", "Release a mention you claimed", show=False),
     Key("dismiss", "d", "dismiss_mention", "Dismiss", "Dismiss the selected mention"),
     Key("escalate", "e", "escalate", "Escalate", "Escalate the selected mention"),
     Key("route", "r", "route", "Route", "Route the selected mention to a department"),
-    Key("change_tier", "t", "change_tier", "Tier", "Change the selected mention's tier"),
+    Key(
+        "change_tier", "t", "change_tier", "Tier", "Change the selected mention's tier", show=False
+    ),
     Key("tier1", "1", "show_tier(1)", "T1", "Show the tier 1 queue", show=False),
     Key("tier2", "2", "show_tier(2)", "T2", "Show the tier 2 queue", show=False),
     Key("tier3", "3", "show_tier(3)", "T3", "Show the tier 3 queue", show=False),
@@ -48,11 +51,20 @@ FIND_KEYS: tuple[Key, ...] = (
     Key("end_search", "escape", "end_search", "Back", "Leave the search results", palette=False),
     Key("filter", "F", "filter_queue", "Filter", "Filter the queue by department, brand, …", False),
     Key("alerts", "a", "jump_alerts", "Alerts", "Jump to the mentions of an active alert", False),
+    Key("approvals", "A", "approvals", "Approvals", "Show the items waiting for approval", False),
 )
 
 LAYOUT_KEYS: tuple[Key, ...] = (
     Key("toggle_feed", "f", "toggle_pane('feed')", "Feed", "Show or hide the live feed", False),
     Key("toggle_detail", "v", "toggle_pane('detail')", "Detail", "Show or hide the detail", False),
+    Key(
+        "toggle_calendar",
+        "w",
+        "toggle_pane('calendar')",
+        "Week",
+        "Show or hide the calendar",
+        False,
+    ),
     Key(
         "toggle_meters",
         "g",
@@ -78,11 +90,47 @@ RESIZE_KEYS: tuple[Key, ...] = (
 )
 
 
+COMPOSER_KEYS: tuple[Key, ...] = (
+    Key("send", "ctrl+s", "send", "Send", "Queue the reply in the outbox", palette=False),
+    Key("cancel_reply", "escape", "cancel", "Cancel", "Close the composer", palette=False),
+    Key("canned", "ctrl+t", "pick_canned", "Canned", "Pick a canned reply", palette=False),
+    *(
+        Key(
+            f"canned{n}",
+            f"alt+{n}",
+            f"insert_canned({n})",
+            f"Canned {n}",
+            f"Insert canned reply {n}",
+            show=False,
+            palette=False,
+        )
+        for n in range(1, 10)
+    ),
+)
+"""In the composer. Digits alone type digits there, so canned replies sit on Alt+1…9 (a terminal
+sends Esc then the digit) and on Ctrl+T, a list where a digit picks."""
+
+
+APPROVAL_KEYS: tuple[Key, ...] = (
+    Key("approve", "y", "approve", "Approve", "Approve the selected item", palette=False),
+    Key("reject", "n", "reject", "Reject", "Reject the selected item (say why)", palette=False),
+)
+"""In the approvals queue (`smcc view approvals`)."""
+
+
 def bindings(keys: Iterable[Key]) -> list[BindingType]:
     return [Binding(k.key, k.action, k.description, show=k.show, id=k.id) for k in keys]
 
 
-ALL_KEYS: tuple[Key, ...] = (*APP_KEYS, *WORKFLOW_KEYS, *FIND_KEYS, *LAYOUT_KEYS, *RESIZE_KEYS)
+ALL_KEYS: tuple[Key, ...] = (
+    *APP_KEYS,
+    *WORKFLOW_KEYS,
+    *FIND_KEYS,
+    *LAYOUT_KEYS,
+    *RESIZE_KEYS,
+    *COMPOSER_KEYS,
+    *APPROVAL_KEYS,
+)
 
 
 def check_keymap(keymap: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:

@@ -17,7 +17,7 @@ LEFT_MAX = 85
 LEFT_STEP = 5
 LEFT_DEFAULT = 60
 """Percent of the width for the queues and feed (the stylesheet's 3fr : 2fr)."""
-PANES = ("feed", "detail", "meters")
+PANES = ("feed", "detail", "meters", "calendar")
 """The panes the operator can hide or show (the queue always stays)."""
 
 

@@ -20,6 +20,7 @@ from smcc.tui.keys import RESIZE_KEYS, bindings
 from smcc.tui.layout import Layout, load_layout, save_layout
 from smcc.tui.screens.operator import OperatorScreen
 from smcc.tui.widgets.alerts import AlertsPane
+from smcc.tui.widgets.calendar import CalendarPane
 from smcc.tui.widgets.detail import DetailPane
 from smcc.tui.widgets.feed import FeedPane
 from smcc.tui.widgets.meters import MetersPane
@@ -57,6 +58,7 @@ class MainScreen(OperatorScreen):
             with Vertical(id="right"):
                 yield DetailPane(self.data)
                 yield MetersPane(self.data)
+                yield CalendarPane(self.data)
         yield StatusLine(self.data, self.ingest)
         yield Footer()
 

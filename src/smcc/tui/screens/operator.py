@@ -15,12 +15,15 @@ from typing import ClassVar
 from textual import on, work
 from textual.binding import BindingType
 
+from smcc.models import OutboxItem, OutboxState
 from smcc.store import ActionResult
 from smcc.tui.data import ConsoleData
 from smcc.tui.keys import FIND_KEYS, LAYOUT_KEYS, WORKFLOW_KEYS, bindings
 from smcc.tui.messages import MentionSelected
 from smcc.tui.screens.choice import ChoiceScreen
+from smcc.tui.screens.composer import ComposerScreen
 from smcc.tui.screens.finding import FindingScreen
+from smcc.tui.widgets.approvals import ApprovalsScreen
 from smcc.tui.widgets.detail import DetailPane
 from smcc.tui.widgets.queue import QueuePane
 
@@ -40,9 +43,6 @@ class OperatorScreen(FindingScreen):
         *bindings(FIND_KEYS),
         *bindings(LAYOUT_KEYS),
     ]
-
-    # The composer (canned replies, character count, send to the outbox: issue 7) hooks in here:
-    # an `open_composer` action bound like the others, working on `current_mention()`.
 
     def __init__(self, data: ConsoleData, *, name: str | None = None) -> None:
         super().__init__(name=name)
@@ -112,6 +112,26 @@ class OperatorScreen(FindingScreen):
 
     def action_escalate(self) -> None:
         self._act("escalate", self.data.escalate)
+
+    def action_compose(self) -> None:
+        mention_id = self.current_mention()
+        if mention_id is None:
+            self.notify("nothing selected", severity="warning")
+            return
+
+        def closed(item: OutboxItem | None) -> None:
+            if item is None:
+                return
+            if item.state is OutboxState.PENDING_APPROVAL:
+                said = "waits for an approver"
+            else:
+                said = f"{item.state.value} in the outbox"
+            self.notify(f"#{mention_id}: reply {item.id} {said}", markup=False, timeout=3)
+
+        self.app.push_screen(ComposerScreen(self.data, mention_id), closed)
+
+    def action_approvals(self) -> None:
+        self.app.push_screen(ApprovalsScreen(self.data))
 
     def action_route(self) -> None:
         mention_id = self.current_mention()

@@ -1,4 +1,5 @@
-"""The search box: one line of words to find (full-text, taken literally)."""
+"""The search box: one line of words to find (full-text, taken literally) — or, titled
+otherwise, one line of any text (an approver's comment)."""
 
 from __future__ import annotations
 
@@ -19,14 +20,22 @@ class SearchScreen(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="cancel_search")
     ]
 
-    def __init__(self, current: str | None = None) -> None:
+    def __init__(
+        self,
+        current: str | None = None,
+        *,
+        title: str = "Search mentions (every word must match; Enter finds)",
+        placeholder: str = "words, @handle …",
+    ) -> None:
         super().__init__()
         self.current = current or ""
+        self.title_text = title
+        self.placeholder = placeholder
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-box"):
-            yield Label(Text("Search mentions (every word must match; Enter finds)", style="bold"))
-            yield Input(self.current, placeholder="words, @handle …", id="search-input")
+            yield Label(Text(self.title_text, style="bold"))
+            yield Input(self.current, placeholder=self.placeholder, id="search-input")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

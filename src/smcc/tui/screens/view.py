@@ -10,12 +10,14 @@ from smcc.store import MentionFilter
 from smcc.tui.data import ConsoleData
 from smcc.tui.screens.operator import OperatorScreen
 from smcc.tui.widgets.alerts import AlertsPane
+from smcc.tui.widgets.approvals import ApprovalsPane
+from smcc.tui.widgets.calendar import CalendarPane
 from smcc.tui.widgets.detail import DetailPane
 from smcc.tui.widgets.feed import FeedPane
 from smcc.tui.widgets.meters import MetersPane
 from smcc.tui.widgets.queue import QueuePane
 
-VIEWS = ("queue", "feed", "detail", "meters", "alerts")
+VIEWS = ("queue", "feed", "detail", "meters", "alerts", "calendar", "approvals")
 
 
 class ViewScreen(OperatorScreen):
@@ -45,6 +47,10 @@ class ViewScreen(OperatorScreen):
             return DetailPane(self.data, follow_store=True)
         if self.view == "meters":
             return MetersPane(self.data)
+        if self.view == "calendar":
+            return CalendarPane(self.data)
+        if self.view == "approvals":
+            return ApprovalsPane(self.data)
         return AlertsPane(self.data, always=True)
 
     def compose(self) -> ComposeResult:
@@ -52,6 +58,6 @@ class ViewScreen(OperatorScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        tables = self.query("#queue-table")
+        tables = self.query("#queue-table, #approvals-table")
         if tables:
             tables.first().focus()

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from smcc.models import OutboxItem, OutboxState
 from smcc.textclean import one_line
 from smcc.tui.data import ConsoleData, Detail
 from smcc.tui.format import (
@@ -32,6 +33,29 @@ def _heading(title: str) -> Text:
 def _field(label: str, value: Text | str) -> Text:
     line = Text(f"{label}: ", style="dim")
     line.append_text(value if isinstance(value, Text) else Text(value))
+    return line
+
+
+REPLY_STYLE = {
+    OutboxState.DRAFT: "dim",
+    OutboxState.PENDING_APPROVAL: "magenta",
+    OutboxState.QUEUED: "yellow",
+    OutboxState.SENDING: "bold cyan",
+    OutboxState.SENT: "bold green",
+    OutboxState.FAILED: "bold red",
+    OutboxState.CANCELLED: "dim",
+    OutboxState.MISSED: "red",
+}
+
+
+def reply_line(item: OutboxItem, zone: tzinfo) -> Text:
+    """One outbox reply: its state, who wrote it, when it went (or was written), the text."""
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append(item.state.value.replace("_", " "), style=REPLY_STYLE.get(item.state, ""))
+    line.append(f" {local_time(item.sent_at or item.created_at, zone)} ", style="dim")
+    line.append_text(safe_line(item.operator, "bold"))
+    line.append(": ")
+    line.append_text(safe_line(item.text))
     return line
 
 
@@ -110,6 +134,16 @@ def render_detail(detail: Detail, zone: tzinfo, now: datetime, operator: str) ->
             line.append_text(safe_line(item.text))
             parts.append(line)
 
+    if detail.replies:
+        parts.append(Text())
+        parts.append(_heading(f"Replies ({len(detail.replies)})"))
+        for reply in detail.replies:
+            parts.append(reply_line(reply, zone))
+            if reply.state is OutboxState.FAILED and reply.last_error:
+                parts.append(safe_line(f"  {reply.last_error}", "red"))
+            elif reply.comment:
+                parts.append(safe_line(f"  comment: {reply.comment}", "dim"))
+
     parts.append(Text())
     parts.append(_heading("History"))
     if not detail.events:
@@ -119,7 +153,10 @@ def render_detail(detail: Detail, zone: tzinfo, now: datetime, operator: str) ->
         line.append_text(safe_line(event.actor, "bold"))
         line.append(f" {event.action}")
         for key, value in event.detail.items():
-            line.append_text(safe_line(f" {key}: {value}", "dim"))
+            if value is None:  # e.g. an outbox event's unset `template`: nothing to say
+                continue
+            line.append(" ")  # apart: safe_line trims the edges of what it is given
+            line.append_text(safe_line(f"{key}: {value}", "dim"))
         parts.append(line)
     return Group(*parts)
 
@@ -128,7 +165,7 @@ class DetailPane(LivePane[Detail | None]):
     """Shows the mention chosen in a queue — or, with `follow_store`, the one the operator chose
     in another process (a `queue` view elsewhere on the wall)."""
 
-    TOPICS: ClassVar[frozenset[str]] = frozenset({"mentions", "events"})
+    TOPICS: ClassVar[frozenset[str]] = frozenset({"mentions", "events", "outbox"})
 
     def __init__(
         self, data: ConsoleData, *, follow_store: bool = False, id: str | None = "detail"

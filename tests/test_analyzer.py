@@ -39,12 +39,13 @@ def test_analyse_fills_language_question_influence_and_brand(analyzer: MentionAn
         mention("Geweldige service vandaag, dank jullie wel allemaal"),
         mention("Just switched and the coverage is great, really happy"),
         mention("https://t.co/xyz 🔥🔥"),
+        mention("https://t.co/abc"),
     ]
     analyzer.analyse(batch)
-    assert [m.language for m in batch] == ["id", "ru", "nl", "en", None]
+    assert [m.language for m in batch] == ["id", "ru", "nl", "en", None, None]
     assert all(0.4 <= (m.lang_confidence or 0) <= 1 for m in batch[:4])
     assert batch[4].lang_confidence is None
-    assert [m.is_question for m in batch] == [True, True, False, False, False]
+    assert [m.is_question for m in batch] == [True, True, False, False, False, False]
     assert batch[0].influence > batch[1].influence > 0
     assert batch[0].brand == "Nusantel"
     assert [m.sentiment.label for m in batch] == [
@@ -52,17 +53,19 @@ def test_analyse_fills_language_question_influence_and_brand(analyzer: MentionAn
         "negative",
         "positive",
         "positive",
-        "unknown",  # no language: no score, never a fake neutral 0
+        "positive",  # no words, only emoji: the emoji say it
+        "unknown",  # nothing to go on: no score, never a fake neutral 0
     ]
     assert [m.sentiment.analyzer for m in batch] == [
         "svm-id-smsa/1",
         "logreg-ru-osc+lex/1",
         "textblob-nl+emoji/1",
         "vader+ridge-en/1",
+        "emoji/1",
         "",
     ]
     assert all(-1 <= (m.sentiment.score or 0) <= 1 for m in batch)
-    assert batch[4].sentiment.score is None
+    assert batch[5].sentiment.score is None
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from rules_helpers import BASE, mention
 from smcc.cli import main
-from smcc.models import Triage
+from smcc.models import Alert, AlertKind, Triage
 from smcc.rules import Explanation
 from smcc.store import Store
 from test_cli import isolated as _isolated  # noqa: F401 - the fixture (private dirs, empty cwd)
@@ -327,3 +327,32 @@ def test_rules_test_survives_lone_surrogates() -> None:
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["rule"] for o in out] == ["outage"] * 3
     assert out[0]["input"] == {"id": "\ud800"}
+
+
+def test_rules_backtest_sees_the_alerts_of_each_mentions_time(rules_config: Path) -> None:
+    """An alert raised on the 22nd does not make a mention of the 20th "during the alert"."""
+    crisis = '\n[[rules]]\nname = "crisis"\nwhen.alert = "any"\nthen = { tier = 1 }\n'
+    (rules_config / "config.toml").write_text(BASE + crisis + RULES, encoding="utf-8")
+    db = rules_config / "smcc.db"
+
+    def day(d: int, h: int = 0) -> datetime:
+        return datetime(2026, 11, d, h, tzinfo=UTC)
+
+    with Store.open(db) as store:
+        store.insert_batch(
+            [
+                mention("hello", external_id="before", at=day(20)),
+                mention("hello", external_id="during", at=day(22, 12)),
+                mention("hello", external_id="after", at=day(23, 12)),
+            ]
+        )
+        cleared = store.open_alert(
+            Alert(kind=AlertKind.VOLUME_SPIKE, brand="Nusantel", description="x", since=day(22))
+        )
+        store.close_alert(cleared, day(23))
+        assert store.active_alerts() == []
+    result = run(["rules", "backtest", "--db", str(db), "--apply"])
+    assert result.exit_code == 0, result.stderr
+    with Store.open(db) as store:
+        rules = {m.external_id: m.triage.rule for m in store.iter_mentions() if m.triage}
+    assert rules == {"before": "default", "during": "crisis", "after": "default"}

@@ -123,6 +123,21 @@ def test_languages_without_an_analyzer_are_unknown_never_zero() -> None:
     assert first is not second
 
 
+def test_a_post_of_only_emoji_is_scored_by_its_emoji() -> None:
+    router = SentimentRouter()
+    happy, angry = (
+        router.analyse("🙂🙂 @nusantel", None),
+        router.analyse("😡 https://x.example", None),
+    )
+    assert (happy.label, happy.analyzer) == ("positive", "emoji/1")
+    assert happy.score is not None
+    assert happy.score > 0
+    assert (angry.label, angry.analyzer) == ("negative", "emoji/1")
+    assert router.analyse(":(", None).label == "negative"
+    assert router.analyse("https://x.example", None) == UNKNOWN  # nothing to go on
+    assert router.analyse("Das ist schlecht 😡", None) == UNKNOWN  # words we cannot read
+
+
 def test_emoji_table() -> None:
     total, hits = emoji_score("love it 😍😍")
     assert (round(total, 6), hits) == (1.8, 2)

@@ -5,6 +5,7 @@ Registered by `smcc.cli` (which imports this module at its end, after the shared
 
 from __future__ import annotations
 
+import bisect
 import json
 import sys
 from collections import Counter
@@ -19,7 +20,7 @@ from rich.text import Text
 from smcc import config as cfg
 from smcc.cli import EXIT_PROBLEM, EXIT_USAGE, Ctx, _parse_time, common, err, fail, out
 from smcc.jsonout import json_text
-from smcc.models import Author, Event, Mention, Sentiment, Triage
+from smcc.models import Alert, Author, Event, Mention, Sentiment, Triage
 from smcc.rules.check import check_rules
 from smcc.rules.engine import AlertBoard, Explanation, RuleEngine
 from smcc.rules.evaluate import EvalDataError, EvalResult, evaluate, load_queries
@@ -406,6 +407,31 @@ def rules_eval(ctx: Ctx, data: Path, split: str, errors: int, as_json: bool) -> 
 # backtest
 
 
+class AlertHistory:
+    """All alerts ever raised, to tell which were active at a given moment."""
+
+    def __init__(self, alerts: list[Alert]) -> None:
+        self._alerts = alerts
+        times = {a.since for a in alerts} | {a.cleared_at for a in alerts if a.cleared_at}
+        self._bounds = sorted(times)
+        """Moments at which the set of active alerts changes: between two, it is constant."""
+        self._shown: int | None = None
+
+    def active_at(self, at: datetime) -> list[Alert]:
+        return [
+            a.model_copy(update={"cleared_at": None})  # "active" as the board understands it
+            for a in self._alerts
+            if a.since <= at and (a.cleared_at is None or a.cleared_at > at)
+        ]
+
+    def show(self, board: AlertBoard, at: datetime) -> None:
+        """Make `board` hold the alerts active at `at` (a bisect when nothing changed)."""
+        span = bisect.bisect_right(self._bounds, at)
+        if span != self._shown:
+            board.update(self.active_at(at))
+            self._shown = span
+
+
 @rules_group.command("backtest")
 @click.option("--since", metavar="TIME", help="Only mentions created at or after (ISO 8601).")
 @click.option("--apply", "apply", is_flag=True, help="Store the new triage (default: dry run).")
@@ -417,7 +443,11 @@ def rules_backtest(ctx: Ctx, since: str | None, apply: bool) -> None:
     config, _ = ctx.config()
     where = MentionFilter(since=_parse_time(since, "--since"))
     with ctx.store(config, create=False) as store:
-        engine = RuleEngine(config, AlertBoard(store.active_alerts()))
+        # Alert conditions see the alerts that were active when each mention was created, not
+        # today's: a past mention must not be re-triaged "during" a crisis that came later.
+        history = AlertHistory(store.alerts(include_cleared=True, limit=1_000_000))
+        board = AlertBoard()
+        engine = RuleEngine(config, board)
         before_tier: Counter[str] = Counter()
         after_tier: Counter[str] = Counter()
         before_dept: Counter[str] = Counter()
@@ -425,6 +455,7 @@ def rules_backtest(ctx: Ctx, since: str | None, apply: bool) -> None:
         changes: list[tuple[int, Triage]] = []
         total = changed = 0
         for mention in store.iter_mentions(where):
+            history.show(board, mention.created_at)
             old = mention.triage
             new = engine.decide(mention)[0]
             total += 1

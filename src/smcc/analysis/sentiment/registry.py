@@ -6,7 +6,9 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Final
 
-from smcc.analysis.sentiment.base import SentimentAnalyzer, unknown
+from smcc.analysis.language import clean_for_detection
+from smcc.analysis.sentiment.base import SentimentAnalyzer, label_for, sentiment, unknown
+from smcc.analysis.sentiment.emoji import emoji_score
 from smcc.models import Sentiment
 
 
@@ -57,6 +59,20 @@ def analyzer_for(language: str) -> SentimentAnalyzer | None:
     return found
 
 
+EMOJI_ONLY: Final = "emoji/1"
+
+
+def emoji_only(text: str) -> Sentiment:
+    """A post without words (emoji, emoticons, links, handles): its emoji are all it says, and
+    they mean the same in every language. A post with words in a language we cannot read, or
+    with no emoji, is "unknown": its emoji alone would not be the truth about it."""
+    total, hits = emoji_score(text)
+    if not hits or any(c.isalpha() for c in clean_for_detection(text)):
+        return unknown()
+    score = total / (abs(total) + 0.5)
+    return sentiment(score, label_for(score, -0.05, 0.05), EMOJI_ONLY)
+
+
 class SentimentRouter:
     """Sends each text to the analyzer of its language; a language without one gets UNKNOWN."""
 
@@ -77,6 +93,6 @@ class SentimentRouter:
 
     def analyse(self, text: str, language: str | None) -> Sentiment:
         if language is None:
-            return unknown()
+            return emoji_only(text)
         analyzer = self._get(language)
         return unknown() if analyzer is None else analyzer.analyse(text)

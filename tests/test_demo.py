@@ -570,3 +570,11 @@ async def test_mentions_carry_demo_time() -> None:
     # rate = 0 is as fast as possible at 20 a second of demo time, starting from the cursor
     resumed = numbered(await drain(source(rate=0, limit=40), "99"))
     assert resumed[-1].created_at - resumed[0].created_at == timedelta(seconds=39 / 20)
+
+
+def test_texts_without_slots_keep_a_single_percent_sign(first_5000: list[Mention]) -> None:
+    """'100%' is a whole reply template; it must not come out as '100%%'."""
+    assert not [m.text for m in first_5000 if "%%" in m.text]
+    texts = [m.text for m in demo_mentions(42, 0, 40_000, catalog(), T0) if "100%" in m.text]
+    assert texts
+    assert not [t for t in texts if "%%" in t]

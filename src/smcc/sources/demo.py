@@ -484,7 +484,8 @@ def _compile(template: str, pools: dict[str, tuple[str, ...]]) -> _Template:
         return "%s"
 
     fmt = _SLOT_RE.sub(slot, template.replace("%", "%%"))
-    return _Template(fmt, tuple(slots))
+    # Without slots the text is used as it is (never %-formatted): keep its `%` single.
+    return _Template(fmt if slots else template, tuple(slots))
 
 
 def _fitting(templates: Sequence[str], domain: str) -> list[str]:

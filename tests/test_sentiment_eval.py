@@ -202,11 +202,11 @@ def test_analyze_command_outputs_sentiment_fields() -> None:
         ("en", "negative", "vader+ridge-en/1"),
         ("ru", "positive", "logreg-ru-osc+lex/1"),
         ("de", "unknown", ""),  # no German analyzer: unknown, never a fake neutral
-        (None, "unknown", ""),  # no language at all
+        (None, "positive", "emoji/1"),  # no words: the emoji say it
     ]
     assert out[0]["sentiment"] < 0 < out[1]["sentiment"]
     assert out[2]["sentiment"] is None
-    assert out[3]["sentiment"] is None
+    assert out[3]["sentiment"] > 0
 
 
 def test_analyze_with_a_damaged_model_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:

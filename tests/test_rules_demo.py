@@ -12,7 +12,7 @@ import pytest
 
 from smcc.analysis.analyzer import MentionAnalyzer
 from smcc.config import default_config
-from smcc.models import Mention, utcnow
+from smcc.models import Author, Mention, utcnow
 from smcc.rules import Explanation, RuleEngine
 from smcc.sources.demo import DemoCatalog, Schedule, demo_mentions, outages
 
@@ -92,3 +92,25 @@ def test_every_demo_mention_gets_tier_department_deadline_and_explanation(
         assert explanation.rule == m.triage.rule
         if m.triage.rule != "default":
             assert explanation.matched
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my internet stopped working",
+        "Sinyal Nusantel hilang total dari pagi",
+        "internet mati dari tadi pagi",
+        "у меня нет интернета уже 3 часа",
+        "mijn internet werkt niet",
+    ],
+)
+def test_outages_in_words_the_demo_does_not_use(text: str) -> None:
+    """The root config is for real posts too, not only the demo's own phrasing."""
+    config = default_config()
+    mention = Mention(
+        source="t", external_id="1", author=Author(handle="u"), text=text, created_at=utcnow()
+    )
+    MentionAnalyzer(config.analysis.languages, config.brands, config.competitors).analyse([mention])
+    RuleEngine(config).triage([mention])
+    assert mention.triage is not None
+    assert (mention.triage.tier, mention.triage.rule) == (1, "outage")

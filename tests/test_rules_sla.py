@@ -10,7 +10,7 @@ import pytest
 from rules_helpers import config, mention
 from smcc.config import BusinessHours, ConfigError
 from smcc.models import Mention
-from smcc.rules import RuleEngine, SlaClock, SlaState, sla_times
+from smcc.rules import RuleEngine, SlaClock, SlaState, SlaTimes, deadline_times, sla_times
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -110,6 +110,49 @@ def test_engine_uses_the_departments_business_hours() -> None:
     assert times is not None
     assert times.due == m.triage.sla_due
     assert times.warn_at == local(2026, 11, 30, 14, 24)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "worked"),
+    [
+        (local(2026, 11, 23, 10, 0), local(2026, 11, 23, 12, 0), timedelta(hours=2)),
+        (local(2026, 11, 27, 16, 0), local(2026, 11, 30, 12, 0), timedelta(hours=4)),  # weekend
+        (local(2026, 11, 28, 23, 0), local(2026, 11, 30, 9, 30), timedelta(minutes=30)),
+        (local(2026, 11, 23, 7, 0), local(2026, 11, 23, 8, 0), timedelta(0)),  # before opening
+        (local(2026, 11, 23, 12, 0), local(2026, 11, 23, 10, 0), timedelta(0)),  # backwards
+    ],
+)
+def test_working_time_counts_only_business_hours(
+    start: datetime, end: datetime, worked: timedelta
+) -> None:
+    assert SlaClock(OFFICE).working_time(start, end) == worked
+
+
+def test_deadline_times_from_a_queue_row_match_the_triage() -> None:
+    # A queue row has department, created_at and sla_due but no response time; the warning time
+    # worked out from those is the one sla_times gives from the full mention.
+    rule = '[[rules]]\nname = "bill"\nwhen.any = ["bill"]\nthen = {tier = 1, department="billing"}'
+    cfg = config(BILLING_HOURS + "\n" + rule + "\n")
+    m: Mention = mention("my bill", at=local(2026, 11, 27, 16, 50).astimezone(UTC))
+    RuleEngine(cfg).triage([m])
+    assert m.triage is not None
+    times = deadline_times(cfg, "billing", m.created_at, m.triage.sla_due)
+    assert times == sla_times(cfg, m)
+    assert times is not None
+    assert times.due == local(2026, 11, 30, 9, 20)  # 30 min: 10 on Friday, 20 on Monday
+    assert times.warn_at == local(2026, 11, 30, 9, 14)  # 80 % = 24 working minutes
+    assert times.state(local(2026, 11, 29, 23, 0)) is SlaState.OK  # 84 % of the wall clock
+    assert times.state(local(2026, 11, 30, 9, 14)) is SlaState.WARNING
+    assert times.state(local(2026, 11, 30, 9, 20)) is SlaState.BREACHED
+
+
+def test_deadline_times_without_deadline_or_department() -> None:
+    cfg = config()
+    at = local(2026, 11, 23, 10, 0)
+    assert deadline_times(cfg, "billing", at, None) is None
+    due = at + timedelta(minutes=10)
+    # A department no longer in the config: no warning share to apply, only the breach.
+    assert deadline_times(cfg, "gone", at, due) == SlaTimes(due=due, warn_at=due)
 
 
 @pytest.mark.parametrize(

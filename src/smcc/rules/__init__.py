@@ -1,6 +1,13 @@
 """The rules engine: triage (tier, department, SLA deadline, tags, score) with explanations."""
 
-from smcc.rules.engine import AlertBoard, Explanation, RuleEngine, RuleMatch, sla_times
+from smcc.rules.engine import (
+    AlertBoard,
+    Explanation,
+    RuleEngine,
+    RuleMatch,
+    deadline_times,
+    sla_times,
+)
 from smcc.rules.sla import SlaClock, SlaState, SlaTimes
 
 __all__ = [
@@ -11,5 +18,6 @@ __all__ = [
     "SlaClock",
     "SlaState",
     "SlaTimes",
+    "deadline_times",
     "sla_times",
 ]

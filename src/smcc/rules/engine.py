@@ -16,7 +16,7 @@ import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -388,3 +388,20 @@ def sla_times(config: Config, mention: Mention) -> SlaTimes | None:
         return SlaTimes(due=triage.sla_due, warn_at=triage.sla_due)
     clock = SlaClock(department.business_hours)
     return clock.times(mention.created_at, timedelta(minutes=minutes), department.sla.warning)
+
+
+def deadline_times(
+    config: Config, department: str, created_at: datetime, due: datetime | None
+) -> SlaTimes | None:
+    """Due and warning time from a row's stored deadline, without reading its explanation.
+
+    What a queue row carries (department, created_at, sla_due) is enough: the warning comes at the
+    department's `warning` share of the working time between arrival and due, on its business-hours
+    clock. Same answer as `sla_times` for a deadline triage set; None: no deadline.
+    """
+    if due is None:
+        return None
+    policy: Department | None = config.departments.get(department)
+    if policy is None:  # a department since removed from the config: no warning, only breach
+        return SlaTimes(due=due, warn_at=due)
+    return SlaClock(policy.business_hours).times_until(created_at, due, policy.sla.warning)

@@ -98,5 +98,26 @@ class SlaClock:
             remaining -= available
         raise ValueError("no business hours within three years")  # unreachable: days ≥ 1
 
+    def working_time(self, start: datetime, end: datetime) -> timedelta:
+        """Working time between `start` and `end`: the inverse of `add`."""
+        if end <= start:
+            return timedelta(0)
+        if self.hours is None:
+            return end - start
+        total = timedelta(0)
+        for opens, closes in self.windows(start):
+            if opens >= end:
+                break
+            total += min(closes, end) - max(opens, start)
+        return total
+
     def times(self, start: datetime, duration: timedelta, warning: float) -> SlaTimes:
         return SlaTimes(due=self.add(start, duration), warn_at=self.add(start, duration * warning))
+
+    def times_until(self, start: datetime, due: datetime, warning: float) -> SlaTimes:
+        """Times of a deadline already set: warn once `warning` of its working time has passed.
+
+        For a `due` this clock computed from `start` this equals `times`, without knowing the
+        response time (so a rule's SLA override counts too)."""
+        warn_at = self.add(start, self.working_time(start, due) * warning)
+        return SlaTimes(due=due, warn_at=min(warn_at, due))

@@ -6,37 +6,18 @@ same data and snapshot tests can freeze time.
 
 from __future__ import annotations
 
-import enum
 import unicodedata
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 
 from rich.text import Text
 
+from smcc.rules import SlaState, SlaTimes
 from smcc.textclean import clean_text, one_line
 
-SLA_WARNING_SHARE = 0.25
-"""An item is in warning when less than this share of its SLA window is left."""
-SLA_WARNING_FLOOR = timedelta(minutes=5)
-"""… or when less than this is left, whatever the window."""
 
-
-class SlaState(enum.StrEnum):
-    NONE = "none"
-    OK = "ok"
-    WARNING = "warning"
-    BREACHED = "breached"
-
-
-def sla_state(created_at: datetime, due: datetime | None, now: datetime) -> SlaState:
-    if due is None:
-        return SlaState.NONE
-    left = due - now
-    if left <= timedelta(0):
-        return SlaState.BREACHED
-    window = max(due - created_at, timedelta(0))
-    if left <= SLA_WARNING_FLOOR or left <= window * SLA_WARNING_SHARE:
-        return SlaState.WARNING
-    return SlaState.OK
+def sla_state(times: SlaTimes | None, now: datetime) -> SlaState:
+    """The rules engine's verdict (one policy for triage and console); NONE without a deadline."""
+    return SlaState.NONE if times is None else times.state(now)
 
 
 def countdown(due: datetime | None, now: datetime) -> str:

@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from smcc.models import OutboxItem, OutboxState
+from smcc.rules import SlaTimes, deadline_times
 from smcc.textclean import one_line
 from smcc.tui.data import ConsoleData, Detail
 from smcc.tui.format import (
@@ -59,14 +60,17 @@ def reply_line(item: OutboxItem, zone: tzinfo) -> Text:
     return line
 
 
-def render_detail(detail: Detail, zone: tzinfo, now: datetime, operator: str) -> RenderableType:
+def render_detail(
+    detail: Detail, zone: tzinfo, now: datetime, operator: str, sla: SlaTimes | None = None
+) -> RenderableType:
+    """`sla`: the mention's due and warning time under the config (`smcc.rules.deadline_times`)."""
     m = detail.mention
     t = m.triage
     parts: list[RenderableType] = []
 
     head = Text(no_wrap=False)
     if t is not None:
-        state = sla_state(m.created_at, t.sla_due, now)
+        state = sla_state(sla, now)
         head.append(f"T{t.tier} ", style="bold")
         head.append(one_line(t.department or "—"))
         head.append("  SLA ", style="dim")
@@ -201,4 +205,12 @@ class DetailPane(LivePane[Detail | None]):
             body.update(Text("nothing selected", style="dim"))
             return
         self.border_subtitle = f"#{result.mention.id}"
-        body.update(render_detail(result, self.data.zone, self.data.clock(), self.data.operator))
+        m = result.mention
+        sla = None
+        if m.triage is not None:  # the same rule as the queue row, so both show one colour
+            sla = deadline_times(
+                self.data.config, m.triage.department, m.created_at, m.triage.sla_due
+            )
+        body.update(
+            render_detail(result, self.data.zone, self.data.clock(), self.data.operator, sla)
+        )

@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Digits, Static
 
+from smcc.rules import SlaState, SlaTimes, deadline_times
 from smcc.store import MentionFilter, QueueItem
 from smcc.tui.data import ConsoleData, QueuePage, filter_summary
-from smcc.tui.format import SLA_STYLE, SlaState, countdown, safe_line, sla_state
+from smcc.tui.format import SLA_STYLE, countdown, safe_line, sla_state
 from smcc.tui.messages import MentionSelected
 from smcc.tui.widgets.live import LivePane
 
@@ -46,6 +47,8 @@ class QueuePane(LivePane[QueuePage]):
         self.search: str | None = None
         """While set, the pane shows the full-text search results instead of a tier."""
         self.items: list[QueueItem] = []
+        self._sla: dict[int, SlaTimes | None] = {}
+        """Due and warning time per shown item, worked out once per reload, not every tick."""
         self.counts: dict[int, int] = {}
         self._chosen = False
         """Whether the operator picked the tier (else the pane follows where the work is)."""
@@ -130,6 +133,10 @@ class QueuePane(LivePane[QueuePage]):
         table = self.table
         keep, row = self.current_id, table.cursor_row
         self.items = result.items
+        config = self.data.config
+        self._sla = {
+            i.id: deadline_times(config, i.department, i.created_at, i.sla_due) for i in self.items
+        }
         if result.search is None:
             self.counts = result.counts
         table.clear()
@@ -144,7 +151,7 @@ class QueuePane(LivePane[QueuePage]):
         self.post_message(MentionSelected(self.current_id))
 
     def _cells(self, item: QueueItem, now: datetime) -> tuple[Text, Text, Text, Text]:
-        state = sla_state(item.created_at, item.sla_due, now)
+        state = sla_state(self._sla.get(item.id), now)
         mark = _STATUS_MARK.get(item.status.value, "?")
         mark_style = "bold cyan" if item.claimed_by == self.data.operator else "magenta"
         return (
@@ -158,7 +165,7 @@ class QueuePane(LivePane[QueuePage]):
         table = self.table
         now = self.data.clock()
         for item in self.items:
-            state = sla_state(item.created_at, item.sla_due, now)
+            state = sla_state(self._sla.get(item.id), now)
             if item.sla_due is not None:
                 table.update_cell(
                     str(item.id), "due", Text(countdown(item.sla_due, now), style=SLA_STYLE[state])

@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from smcc.models import OutboxItem, OutboxState
-from smcc.rules import SlaTimes, deadline_times
+from smcc.rules import Explanation, SlaTimes, deadline_times
 from smcc.textclean import one_line
 from smcc.tui.data import ConsoleData, Detail
 from smcc.tui.format import (
@@ -106,7 +106,7 @@ def render_detail(
     parts.append(
         Text(
             f"{a.followers:,} followers · influence {m.influence:.2f} · "
-            f"{detail.author_mentions:,} mentions seen"
+            f"{detail.author_mentions:,} mention{'' if detail.author_mentions == 1 else 's'} seen"
         )
     )
     parts.append(Text())
@@ -115,7 +115,7 @@ def render_detail(
     if t is not None:
         parts.append(_field("rule", safe_line(t.rule or "—")))
         if t.explanation:
-            parts.append(safe_block(t.explanation))
+            parts.extend(_explanation(t.explanation))
         if t.tags:
             parts.append(_field("tags", safe_line(", ".join(t.tags))))
     parts.append(
@@ -214,3 +214,26 @@ class DetailPane(LivePane[Detail | None]):
         body.update(
             render_detail(result, self.data.zone, self.data.clock(), self.data.operator, sla)
         )
+
+
+def _explanation(stored: str) -> list[RenderableType]:
+    """The stored explanation JSON as lines for people: each rule that matched, the conditions
+    that held (with their values) and the words that matched; text that is not our JSON as is."""
+    if not stored.lstrip().startswith("{"):
+        return [safe_block(stored)]
+    why = Explanation.from_json(stored)
+    if not why.matched:
+        return [Text(why.summary(), style="dim")]
+    lines: list[RenderableType] = []
+    for match in why.matched:
+        line = Text("• ")
+        line.append_text(safe_line(match.rule, "bold"))
+        line.append(": ")
+        line.append_text(safe_line("; ".join(match.held)))
+        if match.terms:
+            line.append(" — words: ", style="dim")
+            line.append_text(safe_line(", ".join(match.terms)))
+        lines.append(line)
+    if why.defaults:
+        lines.append(Text(f"default {' and '.join(why.defaults)}", style="dim"))
+    return lines

@@ -865,3 +865,27 @@ def test_processes_creating_the_same_database_at_once(db_path: Path) -> None:
     results = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0] * 4, [err.decode() for _, err in results]
     assert [out.decode().strip() for out, _ in results] == [str(LATEST)] * 4
+
+
+def test_a_database_being_created_is_never_taken_for_another_programs(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process may probe the file between two steps of its creation: whatever step it
+    sees, a file with tables carries our application_id (the console once refused a database
+    that `smcc ingest` was creating that moment: "an SQLite database of another program")."""
+    import smcc.store.store as store_module
+    from smcc.store.schema import Migration
+
+    broken = (Migration(1, "fails half way", ("CREATE TABLE half (x)", "SELECT no_such()")),)
+    monkeypatch.setattr(store_module, "MIGRATIONS", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        Store.open(db_path)
+    conn = sqlite3.connect(db_path)
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    conn.close()
+    assert tables == ["schema_version"]  # the failed migration left nothing of its own
+    assert app_id == APPLICATION_ID
+    monkeypatch.undo()
+    with Store.open(db_path) as store:  # a second process (or a retry) finishes the job
+        assert store.schema_version() == LATEST

@@ -620,10 +620,20 @@ class Store(OutboxStore):
             self.conn.execute("COMMIT")
 
     def _migrate(self) -> None:
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version "
-            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
+        known = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        ).fetchone()
+        if known is None:
+            # One transaction stamps a new file as ours and creates its first table: another
+            # process probing the file (`_check_contents`) never sees a table without our
+            # application_id, which it would refuse as "another program's database".
+            with self.transaction() as conn:
+                if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+                    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_version "
+                    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+                )
         if self.schema_version() >= LATEST:
             return
         for migration in MIGRATIONS:

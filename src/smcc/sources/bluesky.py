@@ -20,7 +20,6 @@ way re-reads it (the pipeline drops what it already has).
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from datetime import UTC, datetime
@@ -43,6 +42,7 @@ from smcc.sources.base import (
 from smcc.sources.http import Credentials, HttpApi, http_checks, shape_error
 from smcc.sources.jetstream import DEFAULT_URL as JETSTREAM_URL
 from smcc.sources.jetstream import Jetstream, concerns, event_post, probe, resume_from
+from smcc.sources.positions import dump_positions, load_positions
 
 PUBLIC_PDS = "https://bsky.social"
 NOTIFICATION_REASONS = ("mention", "reply", "quote")
@@ -212,18 +212,12 @@ def jetstream_event_to_mention(event: Mapping[str, Any], source: str) -> Mention
 
 
 def load_cursor(cursor: str | None) -> dict[str, str] | None:
-    if not cursor:
-        return {}
-    try:
-        data = json.loads(cursor)
-    except ValueError:
-        return None
-    seen = data.get("seen") if isinstance(data, dict) else None
-    return {str(k): str(v) for k, v in seen.items()} if isinstance(seen, dict) else None
+    """The newest position of every timeline; {} for no cursor, None for one that cannot be read."""
+    return load_positions(cursor, "seen", str)
 
 
 def dump_cursor(seen: Mapping[str, str]) -> str:
-    return json.dumps({"seen": dict(sorted(seen.items()))}, separators=(",", ":"))
+    return dump_positions("seen", seen)
 
 
 class BlueskySource(Source):

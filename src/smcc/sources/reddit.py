@@ -22,7 +22,6 @@ item; a listing is paged back to that time and yielded whole, so a fault half wa
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from datetime import UTC, datetime
@@ -40,6 +39,7 @@ from smcc.sources.base import (
     SourceError,
 )
 from smcc.sources.http import Credentials, HttpApi, http_checks, shape_error
+from smcc.sources.positions import dump_positions, load_positions
 
 OAUTH_API = "https://oauth.reddit.com"
 AUTH_HOST = "https://www.reddit.com"
@@ -118,20 +118,14 @@ def listing_children(body: object, where: str) -> tuple[list[Mapping[str, Any]],
 
 
 def load_cursor(cursor: str | None) -> dict[str, float] | None:
-    if not cursor:
-        return {}
-    try:
-        data = json.loads(cursor)
-    except ValueError:
-        return None
-    seen = data.get("newest") if isinstance(data, dict) else None
-    if not isinstance(seen, dict):
-        return None
-    return {str(k): float(v) for k, v in seen.items() if isinstance(v, int | float)}
+    """The newest item time of every listing; {} for no cursor, None for one that cannot be read."""
+    return load_positions(
+        cursor, "newest", lambda v: float(v) if isinstance(v, int | float) else None
+    )
 
 
 def dump_cursor(newest: Mapping[str, float]) -> str:
-    return json.dumps({"newest": dict(sorted(newest.items()))}, separators=(",", ":"))
+    return dump_positions("newest", newest)
 
 
 class RedditSource(Source):

@@ -46,6 +46,7 @@ from smcc.sources.base import (
     SourceError,
 )
 from smcc.sources.http import RateBudget, auth_failure, budget_check
+from smcc.sources.positions import dump_positions, load_positions
 
 PUBLIC_API = "https://api.twitter.com"
 """Tweepy's host; OAuth 1.0a requests are signed for it even when sent through a proxy."""
@@ -817,17 +818,10 @@ class TwitterSource(Source):
 
 def load_cursor(cursor: str | None) -> dict[str, str] | None:
     """The since_id of every timeline; {} for no cursor, None for one that cannot be read."""
-    if not cursor:
-        return {}
-    try:
-        data = json.loads(cursor)
-    except ValueError:
-        return None
-    since = data.get("since_id") if isinstance(data, dict) else None
-    if not isinstance(since, dict):
-        return None
-    return {str(k): str(v) for k, v in since.items() if isinstance(v, str | int)}
+    return load_positions(
+        cursor, "since_id", lambda v: str(v) if isinstance(v, str | int) else None
+    )
 
 
 def dump_cursor(since: Mapping[str, str]) -> str:
-    return json.dumps({"since_id": dict(sorted(since.items()))}, separators=(",", ":"))
+    return dump_positions("since_id", since)

@@ -547,7 +547,11 @@ class Store(OutboxStore):
         self.conn = conn
         self.path = path
         self.db = sqlite_utils.Database(conn)
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
+        """Held by whoever uses this connection from a thread other than its owner's (the
+        console's worker threads), and by `close`: closing a connection while another thread
+        runs a statement on it crashes the interpreter (seen in CI: a segfault in a meters
+        refresh still running when a test closed the store)."""
         self._file_id = None if path == ":memory:" else _file_id(path)
         if self._file_id is not None:
             with _open_here_lock:
@@ -591,7 +595,8 @@ class Store(OutboxStore):
         return cls.open(":memory:")
 
     def close(self) -> None:
-        self.conn.close()
+        with self.lock:
+            self.conn.close()
         file_id, self._file_id = self._file_id, None
         if file_id is not None:
             with _open_here_lock:
@@ -610,7 +615,7 @@ class Store(OutboxStore):
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction; rolled back if the block raises."""
-        with self._lock:
+        with self.lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn

@@ -7,7 +7,6 @@ connection, so reading never waits for ingest (SQLite WAL).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -101,7 +100,8 @@ class Week:
 class ConsoleData:
     def __init__(self, store: Store, config: Config, *, clock: Clock = utcnow) -> None:
         self._store = store
-        self._lock = threading.Lock()
+        # The store's own lock, so that closing the store waits for a worker's query to end.
+        self._lock = store.lock
         self.config = config
         self.operator = config.operator.name
         self.zone = ZoneInfo(config.operator.timezone)

@@ -7,6 +7,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -889,3 +890,31 @@ def test_a_database_being_created_is_never_taken_for_another_programs(
     monkeypatch.undo()
     with Store.open(db_path) as store:  # a second process (or a retry) finishes the job
         assert store.schema_version() == LATEST
+
+
+def test_close_waits_for_a_query_running_in_another_thread(tmp_path: Path) -> None:
+    """Closing a connection mid-statement crashed the interpreter in CI: close takes the lock
+    that the console's worker threads hold while they query."""
+    store = Store.open(tmp_path / "lock.db")
+    started, finish = threading.Event(), threading.Event()
+    seen: list[int] = []
+
+    def worker() -> None:
+        with store.lock:
+            started.set()
+            finish.wait(5)
+            seen.append(store.conn.execute("SELECT count(*) FROM mentions").fetchone()[0])
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    started.wait(5)
+    closer = threading.Thread(target=store.close)
+    closer.start()
+    closer.join(0.2)
+    assert closer.is_alive(), "close did not wait for the query"
+    finish.set()
+    thread.join(5)
+    closer.join(5)
+    assert seen == [0]
+    with pytest.raises(sqlite3.ProgrammingError):
+        store.conn.execute("SELECT 1")

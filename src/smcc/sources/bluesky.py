@@ -23,6 +23,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, ClassVar
 
 import httpx
@@ -42,7 +43,7 @@ from smcc.sources.base import (
 from smcc.sources.http import Credentials, HttpApi, http_checks, shape_error
 from smcc.sources.jetstream import DEFAULT_URL as JETSTREAM_URL
 from smcc.sources.jetstream import Jetstream, concerns, event_post, probe, resume_from
-from smcc.sources.positions import dump_positions, load_positions
+from smcc.sources.positions import Reader, dump_positions, load_positions, poll_round
 
 PUBLIC_PDS = "https://bsky.social"
 NOTIFICATION_REASONS = ("mention", "reply", "quote")
@@ -403,14 +404,10 @@ class BlueskySource(Source):
                 yield fetched
             return
         while True:
-            timelines: list[tuple[str, Any]] = [("notifications", self._notifications)]
-            timelines += [(f"search:{t}", lambda s, t=t: self._search(t, s)) for t in self.terms]
-            for key, read in timelines:
-                mentions, newest = await read(seen.get(key))
-                if newest:
-                    seen[key] = max(seen.get(key, newest), newest)
-                self.health.fetched += len(mentions)
-                yield Fetched(mentions, dump_cursor(seen))
+            timelines: list[tuple[str, Reader[str]]] = [("notifications", self._notifications)]
+            timelines += [(f"search:{t}", partial(self._search, t)) for t in self.terms]
+            async for fetched in poll_round(timelines, seen, "seen", self.health):
+                yield fetched
             self.health.set(HealthState.CONNECTED)
             await asyncio.sleep(self.config.interval.total_seconds())
 

@@ -25,6 +25,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, ClassVar
 
 from smcc.config import Brand, Config, RedditSourceConfig
@@ -39,7 +40,7 @@ from smcc.sources.base import (
     SourceError,
 )
 from smcc.sources.http import Credentials, HttpApi, http_checks, shape_error
-from smcc.sources.positions import dump_positions, load_positions
+from smcc.sources.positions import dump_positions, load_positions, poll_round
 
 OAUTH_API = "https://oauth.reddit.com"
 AUTH_HOST = "https://www.reddit.com"
@@ -292,12 +293,9 @@ class RedditSource(Source):
         while True:
             if not self._token:
                 await self.authenticate()
-            for key, path, params in self.listings():
-                mentions, latest = await self.read_listing(path, params, newest.get(key))
-                if latest is not None:
-                    newest[key] = max(newest.get(key, latest), latest)
-                self.health.fetched += len(mentions)
-                yield Fetched(mentions, dump_cursor(newest))
+            timelines = [(k, partial(self.read_listing, p, q)) for k, p, q in self.listings()]
+            async for fetched in poll_round(timelines, newest, "newest", self.health):
+                yield fetched
             self.health.set(HealthState.CONNECTED)
             await asyncio.sleep(self.config.interval.total_seconds())
 

@@ -194,10 +194,73 @@ def test_rules_check_clean_and_invalid(rules_config: Path) -> None:
     assert "rules[0].then: required key is missing" in result.stderr
 
 
+REPEATED = """
+[[rules]]
+name = "repeats"
+when.keywords = ["Café", "tea", "cafe"]
+when.any = [
+  "late",
+  { keywords = ["cold", "late"] },
+  { sentiment_below = -0.5, keywords = ["rude", "rude"] },
+]
+when.not = { keywords = ["thanks", "thanks"] }
+when.regex = ["wa+h", "wa+h"]
+when.hashtags = ["#fail", "fail"]
+then = { tier = 2 }
+
+[[rules]]
+name = "words_only"
+when.any = ["refund", "bill"]
+then = { tier = 2, department = "billing" }
+
+[[rules]]
+name = "later"
+when.any = ["refund", "my bill is wrong", "invoice", "billing"]
+then = { tier = 1, department = "billing" }
+"""
+
+
+def test_rules_check_warns_about_terms_that_add_nothing(rules_config: Path) -> None:
+    (rules_config / "config.toml").write_text(BASE + REPEATED, encoding="utf-8")
+    result = run(["rules", "check"])
+    assert result.exit_code == 0, result.stderr  # warnings only: the rules still work
+    lines = result.stdout.splitlines()
+    start = (BASE + REPEATED).splitlines().index('name = "repeats"')  # 0-based: its line - 1
+    expected = [
+        f"config.toml:{start + 2}: rules[0].when.keywords[2]: term 'cafe' listed twice "
+        "(as 'Café', once folded)",
+        f"config.toml:{start + 5}: rules[0].when.any[1].keywords[1]: term 'late' listed twice",
+        f"config.toml:{start + 6}: rules[0].when.any[2].keywords[1]: term 'rude' listed twice",
+        f"config.toml:{start + 8}: rules[0].when.not.keywords[1]: term 'thanks' listed twice",
+        f"config.toml:{start + 9}: rules[0].when.regex[1]: term 'wa+h' listed twice",
+        f"config.toml:{start + 10}: rules[0].when.hashtags[1]: term 'fail' listed twice "
+        "(as '#fail', once folded)",
+        f"config.toml:{start + 20}: rules[2].when.any[0]: term 'refund' can never decide: "
+        "rule 'words_only' (rules[1]) takes every mention with 'refund' first",
+        f"config.toml:{start + 20}: rules[2].when.any[1]: term 'my bill is wrong' can never "
+        "decide: rule 'words_only' (rules[1]) takes every mention with 'bill' first",
+    ]
+    assert [line for line in lines if "rules[" in line] == expected
+    assert not any("'invoice'" in line or "'billing'" in line for line in lines)  # no boundary
+    assert lines[-1].endswith("every rule can match, 9 warnings")  # + the unused department
+    assert result.stderr == ""
+
+
+def test_rules_check_repeated_terms_beside_an_unreachable_rule(rules_config: Path) -> None:
+    (rules_config / "config.toml").write_text(BASE + REPEATED + SHADOWED, encoding="utf-8")
+    result = run(["rules", "check"])
+    assert result.exit_code == 1
+    assert "listed twice" in result.stdout
+    assert "3 unreachable, 8 warnings" in result.stdout  # every department is used here
+    # 'narrower' is unreachable as a whole: no word-by-word warning repeats that.
+    assert "rules[4].when" not in result.stdout
+
+
 def test_repository_configs_have_no_unreachable_rules() -> None:
     for path in (REPO / "config.toml", REPO / "examples" / "bank.toml"):
         result = run(["rules", "check", str(path)])
         assert result.exit_code == 0, result.stderr
+        assert "warning" not in result.stdout, result.stdout
 
 
 # ---------------------------------------------------------------------------------------------

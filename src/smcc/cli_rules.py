@@ -51,9 +51,10 @@ def rules_group() -> None:
 @common
 @pass_ctx
 def rules_check(ctx: Ctx, path: Path | None) -> None:
-    """Validate the rules; report unreachable rules and unused departments.
+    """Validate the rules; report unreachable rules, terms that add nothing, unused departments.
 
-    Exit 0 when every rule can match, 1 when a rule is unreachable, 2 when the file is invalid.
+    Exit 0 when every rule can match (warnings included), 1 when a rule is unreachable, 2 when
+    the file is invalid.
     """
     target = path or cfg.find_config(ctx.config_path)
     try:
@@ -65,16 +66,18 @@ def rules_check(ctx: Ctx, path: Path | None) -> None:
     where = str(target) if target else "<built-in config>"
     lines = key_lines(target.read_text(encoding="utf-8")) if target else {}
     findings = check_rules(config)
-    for finding in findings:
-        line = line_of(lines, finding.loc)
+    located = sorted(((line_of(lines, f.loc) or 0, f) for f in findings), key=lambda lf: lf[0])
+    for line, finding in located:  # in file order
         place = f"{where}:{line}" if line else where
         text = f"{place}: {_dotted(finding.loc)}: {finding.message}"
         (err if finding.severe else out).print(Text(text, style="red" if finding.severe else ""))
     severe = sum(f.severe for f in findings)
+    warnings = len(findings) - severe
     out.print(
         Text(
             f"{where}: {len(config.rules)} rules, {len(config.departments)} departments — "
             + (f"{severe} unreachable" if severe else "every rule can match")
+            + (f", {warnings} warning{'s' if warnings > 1 else ''}" if warnings else "")
         )
     )
     if severe:

@@ -13,8 +13,10 @@ from click.testing import CliRunner, Result
 
 from rules_helpers import BASE, mention
 from smcc.cli import main
+from smcc.config import load_config
 from smcc.models import Alert, AlertKind, Triage
-from smcc.rules import Explanation
+from smcc.rules import Explanation, RuleEngine
+from smcc.rules.evaluate import evaluate, load_queries
 from smcc.store import Store
 from test_cli import isolated as _isolated  # noqa: F401 - the fixture (private dirs, empty cwd)
 
@@ -275,6 +277,7 @@ def test_rules_eval_on_a_small_folder(tmp_path: Path, rules_config: Path) -> Non
     )
     rows = ["text,category"] + [f"my card was stolen {i},lost_or_stolen_card" for i in range(40)]
     rows += [f"what is the exchange rate {i},fx" for i in range(40)]
+    rows += [f"my card is lost {i},lost_or_stolen_card" for i in range(20)]
     (data / "banking77_train.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     rules = """
 [departments.fraud]
@@ -283,17 +286,30 @@ def test_rules_eval_on_a_small_folder(tmp_path: Path, rules_config: Path) -> Non
 name = "stolen"
 when.any = ["stolen"]
 then = { tier = 1, department = "fraud" }
+
+[[rules]]
+name = "lost"
+when.any = ["lost"]
+then = { tier = 1, department = "fees" }
 """
     (rules_config / "config.toml").write_text(BASE + rules, encoding="utf-8")
     result = run(["rules", "eval", "--data", str(data), "--split", "all", "--json"])
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["accuracy"]["all"] == 0.5
-    assert report["queries"]["heldout"] + report["queries"]["dev"] == 80
-    assert report["confusion"] == {"fees->social": 40, "fraud->fraud": 40}
-    assert report["fraud_tier1"] == 1.0
+    assert report["accuracy"]["all"] == 0.4
+    assert report["queries"]["heldout"] + report["queries"]["dev"] == 100
+    assert report["confusion"] == {"fees->social": 40, "fraud->fees": 20, "fraud->fraud": 40}
+    # Tier 1 is not enough: a fraud query counts only when it reaches the fraud department.
+    assert report["fraud_tier1"] == report["fraud_recall"]["all"] == 0.6667
+    parts = report["fraud_recall"]
+    assert set(parts) == {"heldout", "dev", "all"}
     human = run(["rules", "eval", "--data", str(data), "--split", "all"])
-    assert "department accuracy, all: 0.500 (40 of 80)" in human.stdout
+    assert "department accuracy, all: 0.400 (40 of 100)" in human.stdout
+    assert "fraud → fraud at tier 1, all: 0.667 (40 of 60)" in human.stdout
+    assert (
+        sum(f"fraud → fraud at tier 1, {p}: " in human.stdout for p in ("held out", "development"))
+        == 2
+    )
     missing = run(["rules", "eval", "--data", str(tmp_path / "nope")])
     assert missing.exit_code == 1
     assert "banking77_departments.json: not found" in missing.stderr
@@ -317,6 +333,19 @@ def test_bank_example_routes_held_out_queries() -> None:
     assert report["accuracy"]["heldout"] >= 0.85
     assert report["fraud_tier1"] >= 0.85  # every query routed to fraud is tier 1
     assert report["queries"]["heldout"] > 1500
+
+
+@pytest.mark.skipif(not ROUTING.is_dir(), reason="../shared/data/routing is not here")
+def test_bank_example_fraud_recall_on_the_development_part() -> None:
+    """Floors for the part the rules were written from (measured: fraud 0.983, accuracy 0.933):
+    a rule edit that loses fraud queries or misroutes others fails here, without anyone having
+    to look at the held-out part."""
+    engine = RuleEngine(load_config(REPO / "examples" / "bank.toml"))
+    result = evaluate(engine, load_queries(ROUTING, "dev"))
+    assert result.fraud_total > 500
+    assert result.fraud_recall is not None
+    assert result.fraud_recall >= 0.97, result.fraud_recall
+    assert result.accuracy >= 0.92, result.accuracy
 
 
 # ---------------------------------------------------------------------------------------------

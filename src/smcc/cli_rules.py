@@ -341,7 +341,7 @@ def _print_result(result: dict[str, Any], mention: Mention) -> None:
 @common
 @pass_ctx
 def rules_eval(ctx: Ctx, data: Path, split: str, errors: int, as_json: bool) -> None:
-    """Department accuracy and confusion table of the rules on BANKING77 customer queries."""
+    """Department accuracy, fraud recall and confusion table of the rules on BANKING77 queries."""
     config, _ = ctx.config()
     engine = RuleEngine(config)
     try:
@@ -369,25 +369,27 @@ def rules_eval(ctx: Ctx, data: Path, split: str, errors: int, as_json: bool) -> 
                     "queries": {k: r.total for k, r in results.items()},
                     "split": split,
                     "confusion": {f"{e}->{p}": n for (e, p), n in sorted(chosen.confusion.items())},
-                    "fraud_tier1": round(chosen.fraud_tier1 / chosen.fraud_total, 4)
-                    if chosen.fraud_total
-                    else None,
+                    "fraud_tier1": _rounded(chosen.fraud_recall),
+                    "fraud_recall": {k: _rounded(r.fraud_recall) for k, r in results.items()},
                 }
             )
         )
         return
-    for name, label in (("heldout", "held out"), ("dev", "development"), ("all", "all")):
+    parts = (("heldout", "held out"), ("dev", "development"), ("all", "all"))
+    for name, label in parts:
         r = results[name]
         out.print(
             Text(f"department accuracy, {label}: {r.accuracy:.3f} ({r.correct:,} of {r.total:,})")
         )
-    if chosen.fraud_total:
-        out.print(
-            Text(
-                f"fraud queries at tier 1 ({split}): {chosen.fraud_tier1 / chosen.fraud_total:.3f}"
-                f" ({chosen.fraud_tier1:,} of {chosen.fraud_total:,})"
+    for name, label in parts:
+        r = results[name]
+        if r.fraud_recall is not None:
+            out.print(
+                Text(
+                    f"fraud → fraud at tier 1, {label}: {r.fraud_recall:.3f}"
+                    f" ({r.fraud_tier1:,} of {r.fraud_total:,})"
+                )
             )
-        )
     names = chosen.departments()
     table = Table(title=f"confusion ({split}): rows = expected, columns = routed to")
     table.add_column("expected", no_wrap=True)
@@ -404,6 +406,10 @@ def rules_eval(ctx: Ctx, data: Path, split: str, errors: int, as_json: bool) -> 
     out.print(table)
     for query, got in chosen.errors[:errors]:
         out.print(Text(f"{query.department} → {got}: {one_line(query.text, 120)}"))
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -330,8 +330,8 @@ def test_bank_example_routes_held_out_queries() -> None:
     )
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["accuracy"]["heldout"] >= 0.85
-    assert report["fraud_tier1"] >= 0.85  # every query routed to fraud is tier 1
+    assert report["accuracy"]["heldout"] >= 0.90  # measured 0.915
+    assert report["fraud_tier1"] >= 0.92  # routed to fraud at tier 1; measured 0.941
     assert report["queries"]["heldout"] > 1500
 
 

@@ -13,8 +13,10 @@ from click.testing import CliRunner, Result
 
 from rules_helpers import BASE, mention
 from smcc.cli import main
+from smcc.config import load_config
 from smcc.models import Alert, AlertKind, Triage
-from smcc.rules import Explanation
+from smcc.rules import Explanation, RuleEngine
+from smcc.rules.evaluate import evaluate, load_queries
 from smcc.store import Store
 from test_cli import isolated as _isolated  # noqa: F401 - the fixture (private dirs, empty cwd)
 
@@ -194,10 +196,73 @@ def test_rules_check_clean_and_invalid(rules_config: Path) -> None:
     assert "rules[0].then: required key is missing" in result.stderr
 
 
+REPEATED = """
+[[rules]]
+name = "repeats"
+when.keywords = ["Café", "tea", "cafe"]
+when.any = [
+  "late",
+  { keywords = ["cold", "late"] },
+  { sentiment_below = -0.5, keywords = ["rude", "rude"] },
+]
+when.not = { keywords = ["thanks", "thanks"] }
+when.regex = ["wa+h", "wa+h"]
+when.hashtags = ["#fail", "fail"]
+then = { tier = 2 }
+
+[[rules]]
+name = "words_only"
+when.any = ["refund", "bill"]
+then = { tier = 2, department = "billing" }
+
+[[rules]]
+name = "later"
+when.any = ["refund", "my bill is wrong", "invoice", "billing"]
+then = { tier = 1, department = "billing" }
+"""
+
+
+def test_rules_check_warns_about_terms_that_add_nothing(rules_config: Path) -> None:
+    (rules_config / "config.toml").write_text(BASE + REPEATED, encoding="utf-8")
+    result = run(["rules", "check"])
+    assert result.exit_code == 0, result.stderr  # warnings only: the rules still work
+    lines = result.stdout.splitlines()
+    start = (BASE + REPEATED).splitlines().index('name = "repeats"')  # 0-based: its line - 1
+    expected = [
+        f"config.toml:{start + 2}: rules[0].when.keywords[2]: term 'cafe' listed twice "
+        "(as 'Café', once folded)",
+        f"config.toml:{start + 5}: rules[0].when.any[1].keywords[1]: term 'late' listed twice",
+        f"config.toml:{start + 6}: rules[0].when.any[2].keywords[1]: term 'rude' listed twice",
+        f"config.toml:{start + 8}: rules[0].when.not.keywords[1]: term 'thanks' listed twice",
+        f"config.toml:{start + 9}: rules[0].when.regex[1]: term 'wa+h' listed twice",
+        f"config.toml:{start + 10}: rules[0].when.hashtags[1]: term 'fail' listed twice "
+        "(as '#fail', once folded)",
+        f"config.toml:{start + 20}: rules[2].when.any[0]: term 'refund' can never decide: "
+        "rule 'words_only' (rules[1]) takes every mention with 'refund' first",
+        f"config.toml:{start + 20}: rules[2].when.any[1]: term 'my bill is wrong' can never "
+        "decide: rule 'words_only' (rules[1]) takes every mention with 'bill' first",
+    ]
+    assert [line for line in lines if "rules[" in line] == expected
+    assert not any("'invoice'" in line or "'billing'" in line for line in lines)  # no boundary
+    assert lines[-1].endswith("every rule can match, 9 warnings")  # + the unused department
+    assert result.stderr == ""
+
+
+def test_rules_check_repeated_terms_beside_an_unreachable_rule(rules_config: Path) -> None:
+    (rules_config / "config.toml").write_text(BASE + REPEATED + SHADOWED, encoding="utf-8")
+    result = run(["rules", "check"])
+    assert result.exit_code == 1
+    assert "listed twice" in result.stdout
+    assert "3 unreachable, 8 warnings" in result.stdout  # every department is used here
+    # 'narrower' is unreachable as a whole: no word-by-word warning repeats that.
+    assert "rules[4].when" not in result.stdout
+
+
 def test_repository_configs_have_no_unreachable_rules() -> None:
     for path in (REPO / "config.toml", REPO / "examples" / "bank.toml"):
         result = run(["rules", "check", str(path)])
         assert result.exit_code == 0, result.stderr
+        assert "warning" not in result.stdout, result.stdout
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,6 +277,7 @@ def test_rules_eval_on_a_small_folder(tmp_path: Path, rules_config: Path) -> Non
     )
     rows = ["text,category"] + [f"my card was stolen {i},lost_or_stolen_card" for i in range(40)]
     rows += [f"what is the exchange rate {i},fx" for i in range(40)]
+    rows += [f"my card is lost {i},lost_or_stolen_card" for i in range(20)]
     (data / "banking77_train.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     rules = """
 [departments.fraud]
@@ -220,17 +286,30 @@ def test_rules_eval_on_a_small_folder(tmp_path: Path, rules_config: Path) -> Non
 name = "stolen"
 when.any = ["stolen"]
 then = { tier = 1, department = "fraud" }
+
+[[rules]]
+name = "lost"
+when.any = ["lost"]
+then = { tier = 1, department = "fees" }
 """
     (rules_config / "config.toml").write_text(BASE + rules, encoding="utf-8")
     result = run(["rules", "eval", "--data", str(data), "--split", "all", "--json"])
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["accuracy"]["all"] == 0.5
-    assert report["queries"]["heldout"] + report["queries"]["dev"] == 80
-    assert report["confusion"] == {"fees->social": 40, "fraud->fraud": 40}
-    assert report["fraud_tier1"] == 1.0
+    assert report["accuracy"]["all"] == 0.4
+    assert report["queries"]["heldout"] + report["queries"]["dev"] == 100
+    assert report["confusion"] == {"fees->social": 40, "fraud->fees": 20, "fraud->fraud": 40}
+    # Tier 1 is not enough: a fraud query counts only when it reaches the fraud department.
+    assert report["fraud_tier1"] == report["fraud_recall"]["all"] == 0.6667
+    parts = report["fraud_recall"]
+    assert set(parts) == {"heldout", "dev", "all"}
     human = run(["rules", "eval", "--data", str(data), "--split", "all"])
-    assert "department accuracy, all: 0.500 (40 of 80)" in human.stdout
+    assert "department accuracy, all: 0.400 (40 of 100)" in human.stdout
+    assert "fraud → fraud at tier 1, all: 0.667 (40 of 60)" in human.stdout
+    assert (
+        sum(f"fraud → fraud at tier 1, {p}: " in human.stdout for p in ("held out", "development"))
+        == 2
+    )
     missing = run(["rules", "eval", "--data", str(tmp_path / "nope")])
     assert missing.exit_code == 1
     assert "banking77_departments.json: not found" in missing.stderr
@@ -251,9 +330,22 @@ def test_bank_example_routes_held_out_queries() -> None:
     )
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["accuracy"]["heldout"] >= 0.85
-    assert report["fraud_tier1"] >= 0.85  # every query routed to fraud is tier 1
+    assert report["accuracy"]["heldout"] >= 0.90  # measured 0.915
+    assert report["fraud_tier1"] >= 0.92  # routed to fraud at tier 1; measured 0.941
     assert report["queries"]["heldout"] > 1500
+
+
+@pytest.mark.skipif(not ROUTING.is_dir(), reason="../shared/data/routing is not here")
+def test_bank_example_fraud_recall_on_the_development_part() -> None:
+    """Floors for the part the rules were written from (measured: fraud 0.983, accuracy 0.933):
+    a rule edit that loses fraud queries or misroutes others fails here, without anyone having
+    to look at the held-out part."""
+    engine = RuleEngine(load_config(REPO / "examples" / "bank.toml"))
+    result = evaluate(engine, load_queries(ROUTING, "dev"))
+    assert result.fraud_total > 500
+    assert result.fraud_recall is not None
+    assert result.fraud_recall >= 0.97, result.fraud_recall
+    assert result.accuracy >= 0.92, result.accuracy
 
 
 # ---------------------------------------------------------------------------------------------

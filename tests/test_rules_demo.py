@@ -12,7 +12,7 @@ import pytest
 
 from smcc.analysis.analyzer import MentionAnalyzer
 from smcc.config import default_config
-from smcc.models import Author, Mention, utcnow
+from smcc.models import Author, Mention, Triage, utcnow
 from smcc.rules import Explanation, RuleEngine
 from smcc.sources.demo import DemoCatalog, Schedule, demo_mentions, outages
 
@@ -94,6 +94,22 @@ def test_every_demo_mention_gets_tier_department_deadline_and_explanation(
             assert explanation.matched
 
 
+def triage_one(text: str, followers: int = 0) -> Triage:
+    """The root config's triage of one post (analysed first, as the pipeline does)."""
+    config = default_config()
+    mention = Mention(
+        source="t",
+        external_id="1",
+        author=Author(handle="u", followers=followers),
+        text=text,
+        created_at=utcnow(),
+    )
+    MentionAnalyzer(config.analysis.languages, config.brands, config.competitors).analyse([mention])
+    RuleEngine(config).triage([mention])
+    assert mention.triage is not None
+    return mention.triage
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -106,11 +122,36 @@ def test_every_demo_mention_gets_tier_department_deadline_and_explanation(
 )
 def test_outages_in_words_the_demo_does_not_use(text: str) -> None:
     """The root config is for real posts too, not only the demo's own phrasing."""
-    config = default_config()
-    mention = Mention(
-        source="t", external_id="1", author=Author(handle="u"), text=text, created_at=utcnow()
-    )
-    MentionAnalyzer(config.analysis.languages, config.brands, config.competitors).analyse([mention])
-    RuleEngine(config).triage([mention])
-    assert mention.triage is not None
-    assert (mention.triage.tier, mention.triage.rule) == (1, "outage")
+    triage = triage_one(text)
+    assert (triage.tier, triage.rule) == (1, "outage")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Not an ad, but Nusantel is really good: coverage is solid everywhere",
+        "Bukan iklan, tapi Nusantel emang bagus: sinyalnya stabil banget",
+        "Не реклама, но Nusantel правда хорош: связь стабильная",
+        "Geen reclame, maar Nusantel is echt goed: bereik is overal prima",
+    ],
+)
+def test_an_influencers_but_alone_is_no_complaint(text: str) -> None:
+    """but/tapi/но/maar once made any post by a 50k-follower author a tier-1 complaint."""
+    triage = triage_one(text, followers=200_000)
+    assert triage.rule != "influencer_complaint"
+    assert triage.tier != 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tested Nusantel for 3 weeks. TL;DR: data is really fast, but calls keep cutting out.",
+        "Review jujur: kuotanya awet, tapi internet lemot parah. Full review 👇",
+        "Коротко: тарифы адекватные, но звонки обрываются. Подробный обзор на канале",
+        "Kort: de prijs is echt scherp, maar 4G valt constant weg. Volledige review",
+    ],
+)
+def test_an_influencers_review_naming_a_problem_is_tier_one(text: str) -> None:
+    triage = triage_one(text, followers=200_000)
+    assert (triage.tier, triage.rule) == (1, "influencer_complaint")
+    assert triage_one(text, followers=500).tier != 1

@@ -50,6 +50,22 @@ def test_not_questions(text: str) -> None:
     assert not is_question(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A handle first leaves a space in front once it is removed; the exclamation test must
+        # still look at the words the sentence match found, not at text shifted by that space.
+        "@nusantel what a mess today",
+        "   What a day with this network",
+        "@nusantel @help wat een slechte service weer",
+        "#fail как же бесит этот интернет",
+        "@nusantel thanks. What a relief, it works",
+    ],
+)
+def test_exclamations_after_leading_space_or_handle(text: str) -> None:
+    assert not is_question(text)
+
+
 def test_influence_formula() -> None:
     nobody = Author(handle="a")
     assert influence(nobody) == 0.0

@@ -51,9 +51,10 @@ def rules_group() -> None:
 @common
 @pass_ctx
 def rules_check(ctx: Ctx, path: Path | None) -> None:
-    """Validate the rules; report unreachable rules and unused departments.
+    """Validate the rules; report unreachable rules, terms that add nothing, unused departments.
 
-    Exit 0 when every rule can match, 1 when a rule is unreachable, 2 when the file is invalid.
+    Exit 0 when every rule can match (warnings included), 1 when a rule is unreachable, 2 when
+    the file is invalid.
     """
     target = path or cfg.find_config(ctx.config_path)
     try:
@@ -65,16 +66,18 @@ def rules_check(ctx: Ctx, path: Path | None) -> None:
     where = str(target) if target else "<built-in config>"
     lines = key_lines(target.read_text(encoding="utf-8")) if target else {}
     findings = check_rules(config)
-    for finding in findings:
-        line = line_of(lines, finding.loc)
+    located = sorted(((line_of(lines, f.loc) or 0, f) for f in findings), key=lambda lf: lf[0])
+    for line, finding in located:  # in file order
         place = f"{where}:{line}" if line else where
         text = f"{place}: {_dotted(finding.loc)}: {finding.message}"
         (err if finding.severe else out).print(Text(text, style="red" if finding.severe else ""))
     severe = sum(f.severe for f in findings)
+    warnings = len(findings) - severe
     out.print(
         Text(
             f"{where}: {len(config.rules)} rules, {len(config.departments)} departments — "
             + (f"{severe} unreachable" if severe else "every rule can match")
+            + (f", {warnings} warning{'s' if warnings > 1 else ''}" if warnings else "")
         )
     )
     if severe:
@@ -338,7 +341,7 @@ def _print_result(result: dict[str, Any], mention: Mention) -> None:
 @common
 @pass_ctx
 def rules_eval(ctx: Ctx, data: Path, split: str, errors: int, as_json: bool) -> None:
-    """Department accuracy and confusion table of the rules on BANKING77 customer queries."""
+    """Department accuracy, fraud recall and confusion table of the rules on BANKING77 queries."""
     config, _ = ctx.config()
     engine = RuleEngine(config)
     try:
@@ -366,25 +369,27 @@ def rules_eval(ctx: Ctx, data: Path, split: str, errors: int, as_json: bool) -> 
                     "queries": {k: r.total for k, r in results.items()},
                     "split": split,
                     "confusion": {f"{e}->{p}": n for (e, p), n in sorted(chosen.confusion.items())},
-                    "fraud_tier1": round(chosen.fraud_tier1 / chosen.fraud_total, 4)
-                    if chosen.fraud_total
-                    else None,
+                    "fraud_tier1": _rounded(chosen.fraud_recall),
+                    "fraud_recall": {k: _rounded(r.fraud_recall) for k, r in results.items()},
                 }
             )
         )
         return
-    for name, label in (("heldout", "held out"), ("dev", "development"), ("all", "all")):
+    parts = (("heldout", "held out"), ("dev", "development"), ("all", "all"))
+    for name, label in parts:
         r = results[name]
         out.print(
             Text(f"department accuracy, {label}: {r.accuracy:.3f} ({r.correct:,} of {r.total:,})")
         )
-    if chosen.fraud_total:
-        out.print(
-            Text(
-                f"fraud queries at tier 1 ({split}): {chosen.fraud_tier1 / chosen.fraud_total:.3f}"
-                f" ({chosen.fraud_tier1:,} of {chosen.fraud_total:,})"
+    for name, label in parts:
+        r = results[name]
+        if r.fraud_recall is not None:
+            out.print(
+                Text(
+                    f"fraud → fraud at tier 1, {label}: {r.fraud_recall:.3f}"
+                    f" ({r.fraud_tier1:,} of {r.fraud_total:,})"
+                )
             )
-        )
     names = chosen.departments()
     table = Table(title=f"confusion ({split}): rows = expected, columns = routed to")
     table.add_column("expected", no_wrap=True)
@@ -401,6 +406,10 @@ def rules_eval(ctx: Ctx, data: Path, split: str, errors: int, as_json: bool) -> 
     out.print(table)
     for query, got in chosen.errors[:errors]:
         out.print(Text(f"{query.department} → {got}: {one_line(query.text, 120)}"))
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -131,10 +131,13 @@ def is_question(text: str) -> bool:
         return True
     if not plain.isascii() and _RU_LI.search(plain):
         return True
-    for match in _SENTENCE_START.finditer(plain.strip()):
+    # Match and slice the same string: offsets into the stripped text are off by its leading
+    # space in `plain` (always there when a handle opened the post).
+    plain = plain.strip()
+    for match in _SENTENCE_START.finditer(plain):
         words = match.group(1).casefold().split()
         if (" ".join(words) in _OPENERS or words[0] in _OPENERS) and not _EXCLAMATIONS.match(
-            plain[match.start(1) :]
+            plain[match.start(1) :]  # a slice: _EXCLAMATIONS is anchored with ^
         ):
             return True
     return False

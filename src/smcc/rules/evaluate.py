@@ -76,12 +76,18 @@ class EvalResult:
     confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
     """(expected, predicted) → count."""
     fraud_total: int = 0
+    """Queries whose intent belongs to the fraud department."""
     fraud_tier1: int = 0
+    """... of which the rules routed to fraud at tier 1 (fraud recall: the figure that matters)."""
     errors: list[tuple[Query, str]] = field(default_factory=list)
 
     @property
     def accuracy(self) -> float:
         return self.correct / self.total if self.total else 0.0
+
+    @property
+    def fraud_recall(self) -> float | None:
+        return self.fraud_tier1 / self.fraud_total if self.fraud_total else None
 
     def departments(self) -> list[str]:
         names = {e for e, _ in self.confusion} | {p for _, p in self.confusion}
@@ -120,5 +126,5 @@ def evaluate(engine: RuleEngine, queries: Iterable[Query]) -> EvalResult:
             result.errors.append((query, triage.department))
         if query.department == "fraud":
             result.fraud_total += 1
-            result.fraud_tier1 += triage.tier == 1
+            result.fraud_tier1 += triage.tier == 1 and triage.department == "fraud"
     return result

@@ -218,7 +218,7 @@ def test_macro_runs_its_steps_in_order(
         # dismissed by the macro, then answered: the sent reply marks it replied
         assert mention.status == "replied"
         actions = [e.action for e in reversed(store.events(env[2]))]
-    assert actions[:3] == ["outbox_created", "tag", "dismissed"]
+    assert actions[:4] == ["outbox_created", "tag", "dismiss", "macro"]
     assert len(standin.own_statuses()) == 1
 
 

@@ -533,7 +533,9 @@ class Macro(_Cfg):
 
     label: str = ""
     key: str | None = None
-    """The console key that runs it (the console's macro keys are for the next session)."""
+    """The console key that runs it on the selected mention, in Textual's names ("x",
+    "ctrl+o", "f5"); binding id `macro_NAME`, remappable under [operator.keys]. Without one it
+    runs from the command palette."""
     steps: list[MacroStep] = Field(min_length=1)
 
 

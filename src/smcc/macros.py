@@ -1,10 +1,11 @@
 """Macros: a named sequence of steps on one mention (`[macros.NAME]` in config), e.g. reply with
-a canned reply, tag it, dismiss it — run by `smcc macro NAME MENTION_ID` (and, next, by a key in
-the console).
+a canned reply, tag it, dismiss it — run by `smcc macro NAME MENTION_ID` and by a key (or the
+command palette) in the console, both through :func:`run_macro`.
 
 Every reply step is composed and checked before any step runs, so a macro whose text would be
 refused changes nothing. Steps then run in order, each through the store's usual operation with
-its audit event; a step the mention's state refuses stops the macro there and says which.
+its audit event; a step the mention's state refuses stops the macro there and says which. A
+`macro` event with the operator's name closes the run, naming the macro and the steps done.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from smcc.config import Config
 from smcc.models import OutboxItem, Status
 from smcc.outbox import Outbox, OutboxError
 from smcc.store import Store
+
+STATUS_ACTIONS = {"dismissed": "dismiss", "escalated": "escalate", "new": "release"}
+"""A status step's audit event has the name the console's key gives the same change."""
 
 
 @dataclass
@@ -50,11 +54,17 @@ def run_macro(
             store.tag_mention(mention_id, step.tag, operator)
             result.done.append(f"tagged {step.tag}")
         elif step.status is not None:
-            outcome = store.set_status(mention_id, Status(step.status), operator)
+            outcome = store.set_status(
+                mention_id, Status(step.status), operator, action=STATUS_ACTIONS.get(step.status)
+            )
             if not outcome.ok:
                 done = "; ".join(result.done) or "nothing"
+                store.record_macro(
+                    mention_id, name, operator, [*result.done, f"stopped: {outcome.reason}"]
+                )
                 raise OutboxError(
                     f"macro {name}, step {i} ({step.status}): {outcome.reason} (done: {done})"
                 )
             result.done.append(step.status)
+    store.record_macro(mention_id, name, operator, result.done)
     return result

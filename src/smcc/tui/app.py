@@ -58,7 +58,7 @@ class ConsoleApp(App[None]):
         return screen
 
     def on_mount(self) -> None:
-        keymap, problems = check_keymap(self._keymap)
+        keymap, problems = check_keymap(self._keymap, self.data.config.macros)
         self.set_keymap(keymap)
         for problem in problems:
             self.notify(problem, severity="warning", markup=False, timeout=10)

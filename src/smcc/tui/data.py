@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from smcc.config import Config
 from smcc.ingest import LEASE
+from smcc.macros import MacroResult, run_macro
 from smcc.models import Alert, Event, Mention, OutboxItem, OutboxState, Status, utcnow
 from smcc.outbox import (
     Outbox,
@@ -249,6 +250,12 @@ class ConsoleData:
             return Outbox(self._store, self.config, self.operator).reply(mention_id, text)
 
     # -- the operator's actions (each writes an audit event with the operator's name) ------------
+
+    def run_macro(self, name: str, mention_id: int) -> MacroResult:
+        """Macro `name` on a mention, as `smcc macro` runs it; OutboxError with one line when it
+        is refused or stops at a step."""
+        with self._lock:
+            return run_macro(self._store, self.config, name, mention_id, self.operator)
 
     def claim(self, mention_id: int) -> ActionResult:
         return self._call(self._store.claim, mention_id, self.operator)

@@ -382,17 +382,23 @@ def outbox_group() -> None:
 
 @outbox_group.command("list")
 @click.option("--state", "states", multiple=True, type=click.Choice([s.value for s in OutboxState]))
+@click.option("--mine", is_flag=True, help="Only items written by --operator (your drafts, …).")
+@click.option("--operator", metavar="NAME", help="Who you are (default: [operator] name).")
 @click.option("--json", "as_json", is_flag=True)
 @common
 @pass_ctx
-def outbox_list(ctx: Ctx, states: tuple[str, ...], as_json: bool) -> None:
-    """Items (default: all but sent and cancelled — failed and missed ones need a look)."""
+def outbox_list(
+    ctx: Ctx, states: tuple[str, ...], mine: bool, operator: str | None, as_json: bool
+) -> None:
+    """Items (default: all but sent and cancelled — failed and missed ones need a look). A
+    draft an approver sent back shows the approver's comment."""
     config, _ = ctx.config()
     wanted = [OutboxState(s) for s in states] or [
         s for s in OutboxState if s not in (OutboxState.SENT, OutboxState.CANCELLED)
     ]
+    author = (operator or config.operator.name) if mine else None
     with ctx.store(config) as store:
-        items = store.outbox_items(states=wanted)
+        items = store.outbox_items(states=wanted, operator=author)
     if as_json:
         for item in items:
             click.echo(json_text(item_json(item)))
@@ -407,6 +413,7 @@ def outbox_list(ctx: Ctx, states: tuple[str, ...], as_json: bool) -> None:
         "by",
         "mention",
         "text",
+        "comment",
         "last error",
     ):
         table.add_column(column, overflow="fold")
@@ -420,6 +427,7 @@ def outbox_list(ctx: Ctx, states: tuple[str, ...], as_json: bool) -> None:
             Text(item.operator),
             str(item.mention_id or ""),
             Text(one_line(item.text)[:60]),
+            Text(one_line(item.comment or "")[:40]),
             Text(one_line(item.last_error or "")[:60]),
         )
     out.print(table)
@@ -491,6 +499,17 @@ def outbox_reject(ctx: Ctx, item_id: int, comment: str, operator: str | None) ->
 def outbox_submit(ctx: Ctx, item_id: int, text: str | None, operator: str | None) -> None:
     """Submit a draft (with a new TEXT, e.g. after a rejection) for approval or sending."""
     _act(ctx, lambda o: o.submit(item_id, text), "submitted", operator)
+
+
+@outbox_group.command("edit")
+@click.argument("item_id", type=int)
+@click.argument("text")
+@click.option("--operator", metavar="NAME", help="The draft's author (default: [operator] name).")
+@common
+@pass_ctx
+def outbox_edit(ctx: Ctx, item_id: int, text: str, operator: str | None) -> None:
+    """Give your draft a new TEXT (checked as a new one is); it stays a draft until `submit`."""
+    _act(ctx, lambda o: o.edit(item_id, text), "edited", operator)
 
 
 @outbox_group.command("retry")

@@ -119,6 +119,12 @@ APPROVAL_KEYS: tuple[Key, ...] = (
 )
 """In the approvals queue (`smcc view approvals`)."""
 
+DRAFT_KEYS: tuple[Key, ...] = (
+    Key("edit_draft", "o", "edit_draft", "Edit", "Edit the draft, submit it again", palette=False),
+    Key("discard_draft", "x", "discard_draft", "Discard", "Discard the draft", palette=False),
+)
+"""In the list of the operator's drafts (under the approvals queue)."""
+
 
 def bindings(keys: Iterable[Key]) -> list[BindingType]:
     """Textual bindings of `keys` (a key without one, e.g. a macro run from the palette only, is
@@ -134,6 +140,7 @@ ALL_KEYS: tuple[Key, ...] = (
     *RESIZE_KEYS,
     *COMPOSER_KEYS,
     *APPROVAL_KEYS,
+    *DRAFT_KEYS,
 )
 
 

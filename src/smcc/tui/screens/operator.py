@@ -46,6 +46,10 @@ class OperatorScreen(FindingScreen):
         *bindings(LAYOUT_KEYS),
     ]
 
+    outbox_notices = False
+    """Whether the operator hears here of their items' rejections and failures (the main
+    screen and the approvals view: not every pane of a wall)."""
+
     def __init__(self, data: ConsoleData, *, name: str | None = None) -> None:
         super().__init__(name=name)
         self.data = data

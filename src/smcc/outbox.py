@@ -624,6 +624,8 @@ class Sender:
         )
         doubt = exc.ambiguous or item.in_doubt
         if permanent:
+            if doubt:
+                message += "; an earlier attempt may have posted it: look on the platform"
             return await self._fail(item, message, in_doubt=doubt)
         return await self._retry(item, message, doubt, exc.retry_after)
 

@@ -29,7 +29,7 @@ text.en = "Sorry {author}, {brand} is on it. {operator}"
 
 [macros.ack]
 label = "acknowledge and close"
-key = "ctrl+o"
+key = "Ctrl+O"  # as people write it: Textual's name is ctrl+o
 steps = [{ reply = "sorry" }, { tag = "acknowledged" }, { status = "dismissed" }]
 
 [macros.tag_only]

@@ -152,6 +152,12 @@ def test_post_schedule_list_move_cancel(env: tuple[Path, Path, int]) -> None:
     bad = smcc(env, "post", "--source", SOURCE, "--at", "tomorrow", "x")
     assert bad.exit_code == 2
     assert "--at 'tomorrow': not a time" in bad.output
+    # A time long past would only be marked missed: refused, nothing stored.
+    before = smcc(env, "schedule", "list", "--all", "--json").output
+    past = smcc(env, "post", "--source", SOURCE, "--at", "2020-01-01T09:00", "x")
+    assert past.exit_code == 2
+    assert "is more than 60 minutes ago ([outbox] missed_after)" in past.output
+    assert smcc(env, "schedule", "list", "--all", "--json").output == before
     nowhere = smcc(env, "post", "--source", "nope", "x")
     assert "no source named 'nope'" in nowhere.output
 

@@ -54,6 +54,19 @@ def parse_at(value: str, config: Config) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def not_too_old(when: datetime, value: str, config: Config) -> datetime:
+    """`when`, unless it is further in the past than `[outbox] missed_after`: such a post would
+    only be marked missed, so the time is refused (a time a little in the past means now)."""
+    limit = config.outbox.missed_after
+    if when < utcnow() - limit:
+        raise OutboxError(
+            f"--at {value!r} ({_local(when, config)}) is more than "
+            f"{round(limit.total_seconds() / 60)} minutes ago ([outbox] missed_after): the post "
+            "would be missed; give a later time, e.g. +5m"
+        )
+    return when
+
+
 def _local(value: datetime | None, config: Config) -> str:
     if value is None:
         return ""
@@ -278,7 +291,7 @@ def post_cmd(
     assert text is not None
     with ctx.store(config) as store:
         try:
-            when = parse_at(at, config) if at is not None else None
+            when = not_too_old(parse_at(at, config), at, config) if at is not None else None
             item = Outbox(store, config, operator or "").post(source, text, when, draft=draft)
         except OutboxError as exc:
             fail(str(exc), EXIT_USAGE)
@@ -355,7 +368,7 @@ def schedule_move(ctx: Ctx, item_id: int, at: str) -> None:
     """Give a planned (or missed) post a new time: ISO 8601 (your time zone) or +2h."""
     config, _ = ctx.config()
     try:
-        when = parse_at(at, config)
+        when = not_too_old(parse_at(at, config), at, config)
     except OutboxError as exc:
         fail(str(exc), EXIT_USAGE)
     _act(ctx, lambda o: o.move(item_id, when), f"moved to {_local(when, config)}")
@@ -404,19 +417,16 @@ def outbox_list(
             click.echo(json_text(item_json(item)))
         return
     table = Table(title="outbox", title_justify="left")
-    for column in (
-        "id",
-        "kind",
-        "source",
-        "state",
-        "attempts",
-        "by",
-        "mention",
-        "text",
-        "comment",
-        "last error",
-    ):
+    # The comment and error columns only when an item has one: the table fits 80 columns.
+    notes = [
+        (name, get)
+        for name, get in (("comment", _comment_of), ("last error", _error_of))
+        if any(get(item) for item in items)
+    ]
+    for column in ("id", "kind", "source", "state", "tries", "by", "mention", "text"):
         table.add_column(column, overflow="fold")
+    for name, _ in notes:
+        table.add_column(name, overflow="fold")
     for item in items:
         table.add_row(
             str(item.id),
@@ -427,10 +437,17 @@ def outbox_list(
             Text(item.operator),
             str(item.mention_id or ""),
             Text(one_line(item.text)[:60]),
-            Text(one_line(item.comment or "")[:40]),
-            Text(one_line(item.last_error or "")[:60]),
+            *(Text(one_line(get(item))[:60]) for _, get in notes),
         )
     out.print(table)
+
+
+def _comment_of(item: OutboxItem) -> str:
+    return item.comment or ""
+
+
+def _error_of(item: OutboxItem) -> str:
+    return item.last_error or ""
 
 
 @outbox_group.command("show")

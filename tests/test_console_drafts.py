@@ -97,6 +97,7 @@ async def test_the_author_hears_edits_and_resubmits_a_rejected_reply(store: Stor
         await until(pilot, lambda: composer.target is not None)
         assert "rina: no promises on amounts" in plain(composer, "#composer-comment")
         assert f"Draft {item_id}: reply to #{target}" in plain(composer, "#composer-title")
+        assert "Ctrl+S submit again" in plain(composer, "#composer-keys")
         area = composer.query_one(TextArea)
         assert area.text == "we refund everyone 1000%"
         area.load_text("Sorry {author}, we will look into a refund. {operator}")

@@ -141,8 +141,9 @@ class ComposerScreen(ModalScreen[OutboxItem | None]):
             yield Static(Text(""), id="composer-canned")
             yield Static(count_text(None, ""), id="composer-count")
             yield Static(Text(""), id="composer-error")
+            send = "send" if self.draft is None else "submit again"
             yield Static(
-                Text("Ctrl+S send · Esc cancel · Ctrl+T canned · Alt+1…9 insert", style="dim"),
+                Text(f"Ctrl+S {send} · Esc cancel · Ctrl+T canned · Alt+1…9 insert", style="dim"),
                 id="composer-keys",
             )
 

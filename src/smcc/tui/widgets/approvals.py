@@ -139,9 +139,9 @@ class DraftsPane(LivePane[list[Draft]]):
         yield Static(Text(""), id="drafts-empty")
         table: DataTable[Text] = DataTable(id="drafts-table", cursor_type="row")
         table.add_column("#", width=5, key="id")
-        table.add_column("what", width=14, key="what")
-        table.add_column("back from", width=10, key="by")
-        table.add_column("why", width=40, key="why")
+        table.add_column("what", width=12, key="what")
+        table.add_column("back from", width=9, key="by")
+        table.add_column("why", width=24, key="why")  # the text still shows at 80 columns
         table.add_column("text", width=160, key="text")
         yield table
 

@@ -158,3 +158,19 @@ async def test_a_macro_key_that_clashes_is_reported_and_the_console_key_kept(
         await pilot.press("c")
         await until(pilot, lambda: f"#{target} claimed" in app.notes)
         assert "watch" not in tags(store, target)
+
+
+async def test_a_macro_on_a_mention_someone_else_holds_does_nothing(store: Store) -> None:
+    app = console_app(store, config())
+    async with app.run_test(size=SIZE) as pilot:
+        target = await selected(app, pilot)
+        assert store.claim(target, "budi").ok
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: any("macro ack" in n for n in app.notes))
+        assert (
+            f"#{target}: macro ack, step 3 (dismissed): mention {target} is claimed by budi; "
+            "nothing done"
+        ) in app.notes
+        assert store.outbox_items(mention_id=target) == []
+        assert "acknowledged" not in tags(store, target)
+        assert [e.action for e in store.events(target)] == ["claim"]

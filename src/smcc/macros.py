@@ -3,9 +3,11 @@ a canned reply, tag it, dismiss it — run by `smcc macro NAME MENTION_ID` and b
 command palette) in the console, both through :func:`run_macro`.
 
 Every reply step is composed and checked, and every status step checked against the mention's
-status and who holds it, before any step runs, so a macro that could not finish changes nothing. Steps then run in order, each through the store's usual operation with
-its audit event; a step the mention's state refuses stops the macro there and says which. A
-`macro` event with the operator's name closes the run, naming the macro and the steps done.
+status and who holds it, before any step runs, so a macro that could not finish changes nothing.
+Steps then run in order, each through the store's usual operation with its audit event; a step
+the store still refuses (another process changed the mention meanwhile) stops the macro there and
+says which. A `macro` event with the operator's name closes the run, naming the macro and the
+steps done.
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@ It models what the outbox relies on, the way Mastodon does it:
 - `POST /api/v1/statuses` stores a status and answers with it. An `Idempotency-Key` is
   remembered per account for `key_ttl` seconds (Mastodon: 3600, in PostStatusService); a repeat
   with the same key within that time creates nothing and answers with the status made first.
-- A reply to a status that does not exist (never did, or was deleted) is refused with 422 and
-  Mastodon's message; a status over `max_chars` is refused with 422 too.
+- A reply to a status that does not exist (never did, or was deleted) is refused with 404 and
+  Mastodon's message (`statuses.errors.in_reply_not_found`, from the controller's `set_thread`,
+  which runs before the idempotency key is looked at); a status over `max_chars` is refused
+  with 422.
 - `GET /api/v1/statuses/:id`, `…/context` (descendants), `DELETE /api/v1/statuses/:id`,
   `GET /api/v1/accounts/verify_credentials`, `GET /api/v1/accounts/:id/statuses`, and an empty
   `GET /api/v2/search` (so a listening source can run against it too).
@@ -134,18 +136,20 @@ class MastodonStandIn:
         key = request.headers.get("idempotency-key")
         with self._lock:
             now = time.monotonic()
-            if key:
-                known = self._keys.get((OWN_ACCOUNT["id"], key))
-                if known is not None and now - known[0] < self.key_ttl:
-                    return Reply.json(self.statuses[known[1]])
+            # Mastodon looks up the parent (the controller's set_thread) before anything else,
+            # the idempotency key included.
             parent_id = body.get("in_reply_to_id")
             if parent_id is not None and (
                 parent_id not in self.statuses or parent_id in self.deleted
             ):
                 return Reply.json(
                     {"error": "The post you are trying to reply to does not appear to exist."},
-                    422,
+                    404,
                 )
+            if key:
+                known = self._keys.get((OWN_ACCOUNT["id"], key))
+                if known is not None and now - known[0] < self.key_ttl:
+                    return Reply.json(self.statuses[known[1]])
             if not text.strip():
                 return Reply.json({"error": "Validation failed: Text can't be blank"}, 422)
             if len(text) > self.max_chars:

@@ -152,6 +152,12 @@ def test_post_schedule_list_move_cancel(env: tuple[Path, Path, int]) -> None:
     bad = smcc(env, "post", "--source", SOURCE, "--at", "tomorrow", "x")
     assert bad.exit_code == 2
     assert "--at 'tomorrow': not a time" in bad.output
+    # A time long past would only be marked missed: refused, nothing stored.
+    before = smcc(env, "schedule", "list", "--all", "--json").output
+    past = smcc(env, "post", "--source", SOURCE, "--at", "2020-01-01T09:00", "x")
+    assert past.exit_code == 2
+    assert "is more than 60 minutes ago ([outbox] missed_after)" in past.output
+    assert smcc(env, "schedule", "list", "--all", "--json").output == before
     nowhere = smcc(env, "post", "--source", "nope", "x")
     assert "no source named 'nope'" in nowhere.output
 
@@ -177,18 +183,38 @@ def test_approval_from_the_cli(env: tuple[Path, Path, int], standin: MastodonSta
     self_approval = smcc(env, "outbox", "approve", "1", "--operator", "intern")
     assert self_approval.exit_code == 1
     assert "smcc: an author cannot approve or reject their own item" in self_approval.output
-    smcc(env, "outbox", "submit", "1", "we will check, {author}", "--operator", "intern")
+    # Back to its author: in their list, with the approver's comment.
+    drafts = ("outbox", "list", "--state", "draft", "--mine", "--json")
+    mine = smcc(env, *drafts, "--operator", "intern")
+    listed = [json.loads(line) for line in mine.output.splitlines()]
+    assert [(i["id"], i["state"], i["comment"]) for i in listed] == [(1, "draft", "no promises")]
+    assert smcc(env, *drafts, "--operator", "budi").output == ""
+    # Only the author takes it further.
+    taken = smcc(env, "outbox", "submit", "1", "mine now", "--operator", "budi")
+    assert taken.exit_code == 1
+    assert "smcc: item 1 is intern's draft: only intern can submit it" in taken.output
+    edited = smcc(env, "outbox", "edit", "1", "we will check, {author}", "--operator", "intern")
+    assert edited.exit_code == 0, edited.output
+    assert "reply 1 edited (draft)" in edited.output
+    bad = smcc(env, "outbox", "edit", "1", "your order {order}", "--operator", "intern")
+    assert bad.exit_code == 1
+    assert "placeholder {order} left unfilled" in bad.output
+    smcc(env, "outbox", "submit", "1", "--operator", "intern")
     assert smcc(env, "outbox", "approve", "1", "--operator", "budi").exit_code == 0
     shown = smcc(env, "outbox", "show", "1", "--json")
     data = json.loads(shown.output)
     assert data["state"] == OutboxState.QUEUED.value
     assert data["approved_by"] == "budi"
+    assert "we will check, @" in data["text"]  # {author} filled
     assert [e["action"] for e in data["events"]] == [
         "outbox_created",
         "outbox_rejected",
+        "outbox_edited",
         "outbox_submitted",
         "outbox_approved",
     ]
+    assert data["events"][2]["detail"]["before"] == "free phones for all"
+    assert data["events"][3]["detail"] == {"state": "pending_approval", "edited": False}
 
 
 MACROS = """
@@ -218,7 +244,7 @@ def test_macro_runs_its_steps_in_order(
         # dismissed by the macro, then answered: the sent reply marks it replied
         assert mention.status == "replied"
         actions = [e.action for e in reversed(store.events(env[2]))]
-    assert actions[:3] == ["outbox_created", "tag", "dismissed"]
+    assert actions[:4] == ["outbox_created", "tag", "dismiss", "macro"]
     assert len(standin.own_statuses()) == 1
 
 

@@ -396,6 +396,13 @@ def test_a_macro_naming_an_unknown_canned_reply_is_a_config_error() -> None:
     )
     with pytest.raises(ConfigError, match="exactly one of"):
         parse_config("[macros.m]\nsteps = [{ tag = 'a', status = 'dismissed' }]\n")
+    with pytest.raises(ConfigError, match=r"macros\.m\.key: 'ctrl\+' is not a key; write e\.g\."):
+        parse_config("[macros.m]\nkey = 'ctrl+'\nsteps = [{ tag = 'a' }]\n")
+    keys = "".join(
+        f"[macros.m{i}]\nkey = '{key}'\nsteps = [{{ tag = 'a' }}]\n"
+        for i, key in enumerate(("Ctrl+O", "F5", "X"))
+    )
+    assert [m.key for m in parse_config(keys).macros.values()] == ["ctrl+o", "f5", "X"]
 
 
 async def test_a_sender_that_lost_the_item_to_another_records_nothing(

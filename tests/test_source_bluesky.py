@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -180,24 +181,55 @@ async def test_expired_token_is_refreshed(monkeypatch: pytest.MonkeyPatch) -> No
     assert retried.headers["authorization"] == "Bearer access-jwt-3333"
 
 
+def post_views(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every post view of a thread snapshot (the node's, its parents', its replies')."""
+    if isinstance(node.get("post"), dict):
+        yield node["post"]
+    for child in (node.get("parent"), *node.get("replies", [])):
+        if isinstance(child, dict):
+            yield from post_views(child)
+
+
 async def test_reply_carries_root_and_parent(monkeypatch: pytest.MonkeyPatch) -> None:
     deep = snapshot("thread.test.ts.json")["appview thread views > fetches deep post thread 1"]
     target = next(m for m in thread_to_mentions(deep, "sky") if m.reply_to_id)
+    view = next(v for v in post_views(deep) if v["uri"] == target.external_id)
     created = {"uri": "at://did:plc:me/app.bsky.feed.post/3new", "cid": "bafynew"}
     with LoopbackServer() as server:
         server.route("POST", "/xrpc/com.atproto.server.createSession", Reply.json(SESSION))
+        server.route("GET", "/xrpc/app.bsky.feed.getPosts", Reply.json({"posts": [view]}))
         server.route("POST", "/xrpc/com.atproto.repo.createRecord", Reply.json(created))
         source = make_source(server, monkeypatch)
         assert await source.reply(target, "Terima kasih!", "k1") == created["uri"]
         assert await source.post("Halo semua", "k2") == created["uri"]
         await source.aclose()
         reply, post = server.requests_to("/xrpc/com.atproto.repo.createRecord")
+        (asked,) = server.requests_to("/xrpc/app.bsky.feed.getPosts")
+    assert asked.query["uris"] == [target.external_id]
     record = reply.json()["record"]
     assert reply.json()["repo"] == "did:plc:me"
     assert record["reply"]["parent"] == {"uri": target.external_id, "cid": target.raw["cid"]}
     assert record["reply"]["root"]["uri"] == target.conversation_id
     assert record["reply"]["root"] != record["reply"]["parent"]
     assert "reply" not in post.json()["record"]
+
+
+async def test_a_reply_to_a_deleted_post_is_refused_before_anything_is_stored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    deep = snapshot("thread.test.ts.json")["appview thread views > fetches deep post thread 1"]
+    target = next(m for m in thread_to_mentions(deep, "sky") if m.reply_to_id)
+    with LoopbackServer() as server:
+        server.route("POST", "/xrpc/com.atproto.server.createSession", Reply.json(SESSION))
+        # getPosts leaves out a post that is gone.
+        server.route("GET", "/xrpc/app.bsky.feed.getPosts", Reply.json({"posts": []}))
+        source = make_source(server, monkeypatch)
+        with pytest.raises(SourceError, match="the post to reply to is gone") as refused:
+            await source.reply(target, "Terima kasih!", "k1")
+        await source.aclose()
+        assert server.requests_to("/xrpc/com.atproto.repo.createRecord") == []
+    assert refused.value.status == 404
+    assert not refused.value.ambiguous
 
 
 async def test_wrong_app_password_is_fatal_and_secret(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,6 +54,19 @@ def parse_at(value: str, config: Config) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def not_too_old(when: datetime, value: str, config: Config) -> datetime:
+    """`when`, unless it is further in the past than `[outbox] missed_after`: such a post would
+    only be marked missed, so the time is refused (a time a little in the past means now)."""
+    limit = config.outbox.missed_after
+    if when < utcnow() - limit:
+        raise OutboxError(
+            f"--at {value!r} ({_local(when, config)}) is more than "
+            f"{round(limit.total_seconds() / 60)} minutes ago ([outbox] missed_after): the post "
+            "would be missed; give a later time, e.g. +5m"
+        )
+    return when
+
+
 def _local(value: datetime | None, config: Config) -> str:
     if value is None:
         return ""
@@ -278,7 +291,7 @@ def post_cmd(
     assert text is not None
     with ctx.store(config) as store:
         try:
-            when = parse_at(at, config) if at is not None else None
+            when = not_too_old(parse_at(at, config), at, config) if at is not None else None
             item = Outbox(store, config, operator or "").post(source, text, when, draft=draft)
         except OutboxError as exc:
             fail(str(exc), EXIT_USAGE)
@@ -355,7 +368,7 @@ def schedule_move(ctx: Ctx, item_id: int, at: str) -> None:
     """Give a planned (or missed) post a new time: ISO 8601 (your time zone) or +2h."""
     config, _ = ctx.config()
     try:
-        when = parse_at(at, config)
+        when = not_too_old(parse_at(at, config), at, config)
     except OutboxError as exc:
         fail(str(exc), EXIT_USAGE)
     _act(ctx, lambda o: o.move(item_id, when), f"moved to {_local(when, config)}")
@@ -382,34 +395,38 @@ def outbox_group() -> None:
 
 @outbox_group.command("list")
 @click.option("--state", "states", multiple=True, type=click.Choice([s.value for s in OutboxState]))
+@click.option("--mine", is_flag=True, help="Only items written by --operator (your drafts, …).")
+@click.option("--operator", metavar="NAME", help="Who you are (default: [operator] name).")
 @click.option("--json", "as_json", is_flag=True)
 @common
 @pass_ctx
-def outbox_list(ctx: Ctx, states: tuple[str, ...], as_json: bool) -> None:
-    """Items (default: all but sent and cancelled — failed and missed ones need a look)."""
+def outbox_list(
+    ctx: Ctx, states: tuple[str, ...], mine: bool, operator: str | None, as_json: bool
+) -> None:
+    """Items (default: all but sent and cancelled — failed and missed ones need a look). A
+    draft an approver sent back shows the approver's comment."""
     config, _ = ctx.config()
     wanted = [OutboxState(s) for s in states] or [
         s for s in OutboxState if s not in (OutboxState.SENT, OutboxState.CANCELLED)
     ]
+    author = (operator or config.operator.name) if mine else None
     with ctx.store(config) as store:
-        items = store.outbox_items(states=wanted)
+        items = store.outbox_items(states=wanted, operator=author)
     if as_json:
         for item in items:
             click.echo(json_text(item_json(item)))
         return
     table = Table(title="outbox", title_justify="left")
-    for column in (
-        "id",
-        "kind",
-        "source",
-        "state",
-        "attempts",
-        "by",
-        "mention",
-        "text",
-        "last error",
-    ):
+    # The comment and error columns only when an item has one: the table fits 80 columns.
+    notes = [
+        (name, get)
+        for name, get in (("comment", _comment_of), ("last error", _error_of))
+        if any(get(item) for item in items)
+    ]
+    for column in ("id", "kind", "source", "state", "tries", "by", "mention", "text"):
         table.add_column(column, overflow="fold")
+    for name, _ in notes:
+        table.add_column(name, overflow="fold")
     for item in items:
         table.add_row(
             str(item.id),
@@ -420,9 +437,17 @@ def outbox_list(ctx: Ctx, states: tuple[str, ...], as_json: bool) -> None:
             Text(item.operator),
             str(item.mention_id or ""),
             Text(one_line(item.text)[:60]),
-            Text(one_line(item.last_error or "")[:60]),
+            *(Text(one_line(get(item))[:60]) for _, get in notes),
         )
     out.print(table)
+
+
+def _comment_of(item: OutboxItem) -> str:
+    return item.comment or ""
+
+
+def _error_of(item: OutboxItem) -> str:
+    return item.last_error or ""
 
 
 @outbox_group.command("show")
@@ -491,6 +516,17 @@ def outbox_reject(ctx: Ctx, item_id: int, comment: str, operator: str | None) ->
 def outbox_submit(ctx: Ctx, item_id: int, text: str | None, operator: str | None) -> None:
     """Submit a draft (with a new TEXT, e.g. after a rejection) for approval or sending."""
     _act(ctx, lambda o: o.submit(item_id, text), "submitted", operator)
+
+
+@outbox_group.command("edit")
+@click.argument("item_id", type=int)
+@click.argument("text")
+@click.option("--operator", metavar="NAME", help="The draft's author (default: [operator] name).")
+@common
+@pass_ctx
+def outbox_edit(ctx: Ctx, item_id: int, text: str, operator: str | None) -> None:
+    """Give your draft a new TEXT (checked as a new one is); it stays a draft until `submit`."""
+    _act(ctx, lambda o: o.edit(item_id, text), "edited", operator)
 
 
 @outbox_group.command("retry")

@@ -533,8 +533,24 @@ class Macro(_Cfg):
 
     label: str = ""
     key: str | None = None
-    """The console key that runs it (the console's macro keys are for the next session)."""
+    """The console key that runs it on the selected mention, in Textual's names ("x",
+    "ctrl+o", "f5"); binding id `macro_NAME`, remappable under [operator.keys]. Without one it
+    runs from the command palette."""
     steps: list[MacroStep] = Field(min_length=1)
+
+    @field_validator("key")
+    @classmethod
+    def _key_name(cls, key: str | None) -> str | None:
+        # "Ctrl+O" as people write it is "ctrl+o" to Textual (a terminal sends Ctrl+O and Ctrl+o
+        # alike); a letter alone keeps its case (an upper-case one is that letter with Shift).
+        if key is None:
+            return None
+        parts = [p.strip() for p in key.split("+")]
+        if not key.strip() or any(not p for p in parts):
+            raise ValueError(f"{key!r} is not a key; write e.g. 'x', 'ctrl+o' or 'f5'")
+        if len(parts) == 1 and len(key.strip()) == 1:
+            return key.strip()
+        return "+".join(p.lower() for p in parts)
 
 
 class ApprovalSettings(_Cfg):

@@ -35,6 +35,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import regex
 
@@ -83,6 +84,9 @@ importing the adapter, so an item that could never go out is refused when it is 
 OPEN_STATES = (_S.DRAFT, _S.PENDING_APPROVAL, _S.QUEUED)
 """States an operator may still cancel or move (sending has begun in no other)."""
 DONE_STATES = (_S.SENT, _S.FAILED, _S.CANCELLED, _S.MISSED)
+
+
+_VERBS = {"edited": "edit", "submitted": "submit", "discarded": "discard"}
 
 
 class OutboxError(Exception):
@@ -298,24 +302,62 @@ class Outbox:
         item = self._get(item_id)
         return OutboxError(f"item {item_id} is {item.state.value}; it cannot be {what}")
 
-    def submit(self, item_id: int, text: str | None = None) -> OutboxItem:
-        """A draft (possibly edited, e.g. after a rejection) goes to approval or the queue."""
+    def _checked_text(self, item: OutboxItem, mention: Mention | None, text: str) -> str:
+        platform, _ = char_limit(self.config, item.source)
+        prefix = reply_prefix(platform, mention) if mention is not None else ""
+        return check_text(
+            self.config, item.source, fill(text, self.config, mention, self.operator), prefix=prefix
+        )
+
+    def _own_draft(self, item_id: int, what: str) -> OutboxItem:
+        """The draft `item_id`, when it is this operator's: a draft (a rejected item among them)
+        goes back to its author, and only the author takes it further."""
         item = self._get(item_id)
-        mention = self.store.get_mention(item.mention_id) if item.mention_id else None
-        body = item.text
-        if text is not None:
-            platform, _ = char_limit(self.config, item.source)
-            prefix = reply_prefix(platform, mention) if mention is not None else ""
-            body = check_text(
-                self.config,
-                item.source,
-                fill(text, self.config, mention, self.operator),
-                prefix=prefix,
+        if item.state is not _S.DRAFT:
+            raise self._refused(item_id, what)
+        if item.operator and item.operator != self.operator:
+            raise OutboxError(
+                f"item {item_id} is {item.operator}'s draft: only {item.operator} can "
+                f"{_VERBS.get(what, what)} it"
             )
+        return item
+
+    def edit(self, item_id: int, text: str) -> OutboxItem:
+        """A draft gets a new text (checked as when it was written) and stays a draft."""
+        item = self._own_draft(item_id, "edited")
+        mention = self.store.get_mention(item.mention_id) if item.mention_id else None
+        body = self._checked_text(item, mention, text)
+        done = self.store.outbox_transition(
+            item_id,
+            (_S.DRAFT,),
+            self.operator,
+            "outbox_edited",
+            detail={"before": item.text},
+            text=body,
+        )
+        if done is None:
+            raise self._refused(item_id, "edited")
+        return done
+
+    def submit(self, item_id: int, text: str | None = None) -> OutboxItem:
+        """A draft (possibly edited, e.g. after a rejection) goes to approval or the queue: a
+        new approval round when approval applies."""
+        item = self._own_draft(item_id, "submitted")
+        mention = self.store.get_mention(item.mention_id) if item.mention_id else None
+        body = item.text if text is None else self._checked_text(item, mention, text)
         department = mention.triage.department if mention and mention.triage else None
         state = self._submit_state(item.kind, mention, department)
+        detail: dict[str, Any] = {"edited": body != item.text}
+        if body != item.text:
+            detail["before"] = item.text
         done = self.store.outbox_transition(
-            item_id, (_S.DRAFT,), self.operator, "outbox_submitted", state=state, text=body
+            item_id,
+            (_S.DRAFT,),
+            self.operator,
+            "outbox_submitted",
+            detail=detail,
+            state=state,
+            text=body,
         )
         if done is None:
             raise self._refused(item_id, "submitted")
@@ -378,6 +420,11 @@ class Outbox:
         if done is None:
             raise self._refused(item_id, "cancelled")
         return done
+
+    def discard(self, item_id: int) -> OutboxItem:
+        """The author drops their draft: cancelled, with the audit story kept."""
+        self._own_draft(item_id, "discarded")
+        return self.cancel(item_id, "discarded by its author")
 
     def move(self, item_id: int, at: datetime) -> OutboxItem:
         """Give a draft, pending or queued item a new time (a missed post can be moved too)."""
@@ -577,6 +624,8 @@ class Sender:
         )
         doubt = exc.ambiguous or item.in_doubt
         if permanent:
+            if doubt:
+                message += "; an earlier attempt may have posted it: look on the platform"
             return await self._fail(item, message, in_doubt=doubt)
         return await self._retry(item, message, doubt, exc.retry_after)
 

@@ -563,11 +563,35 @@ class BlueskySource(Source):
 
     async def reply(self, mention: Mention, text: str, idempotency_key: str) -> str:
         # createRecord takes no idempotency key; the outbox checks for the post before a retry.
-        parent = {"uri": mention.external_id, "cid": str(mention.raw.get("cid", ""))}
-        if not parent["cid"]:
+        view = await self._live_post(mention.external_id)
+        cid = str(view.get("cid") or mention.raw.get("cid", ""))
+        if not cid:
             raise SourceError(f"cannot reply to {mention.external_id}: its cid is unknown")
-        root = _ref(mention.raw.get("root")) or parent
+        parent = {"uri": mention.external_id, "cid": cid}
+        record = view.get("record")
+        reply = record.get("reply") if isinstance(record, Mapping) else None
+        root = (
+            (_ref(reply.get("root")) if isinstance(reply, Mapping) else None)
+            or _ref(mention.raw.get("root"))
+            or parent
+        )
         return await self._create(text, {"root": root, "parent": parent})
+
+    async def _live_post(self, uri: str) -> Mapping[str, Any]:
+        """The AppView's view of the post `uri`; a refusal (404) when it is gone. The PDS stores
+        a reply whatever its parent, so a reply to a deleted post would be "sent" and seen by
+        nobody: getPosts leaves out posts that were deleted (or that we may not see)."""
+        body = await self.call("GET", "app.bsky.feed.getPosts", params={"uris": [uri]})
+        posts = body.get("posts")
+        if not isinstance(posts, list):
+            raise shape_error("getPosts", "`posts` is not a list")
+        for post in posts:
+            if isinstance(post, Mapping) and post.get("uri") == uri:
+                return post
+        raise SourceError(
+            f"the post to reply to is gone: deleted, or not visible to this account ({uri})",
+            status=404,
+        )
 
     async def post(self, text: str, idempotency_key: str) -> str:
         return await self._create(text, None)

@@ -559,18 +559,25 @@ class MastodonSource(Source):
 
     async def find_sent(self, text: str, parent: Mention | None, since: datetime) -> str | None:
         """Our status with this text since `since`: among the replies to `parent` (its context),
-        or among our own recent statuses (a post)."""
+        or among our own recent statuses (a post, or a reply whose parent is gone: a deleted
+        status has no context, but our reply to it stays)."""
         me = await self._own_account()
+        candidates: Any = None
         if parent is not None:
             path = f"/api/v1/statuses/{parent.external_id}/context"
-            body = await self.api.get_json(path, expect=dict)
-            candidates = body.get("descendants")
-            if not isinstance(candidates, list):
-                raise shape_error(f"{self.name}: {path}", "no 'descendants' array")
-        else:
+            try:
+                body = await self.api.get_json(path, expect=dict)
+            except SourceError as exc:
+                if exc.status != 404:
+                    raise
+            else:
+                candidates = body.get("descendants")
+                if not isinstance(candidates, list):
+                    raise shape_error(f"{self.name}: {path}", "no 'descendants' array")
+        if candidates is None:
             path = f"/api/v1/accounts/{me}/statuses"
             candidates = await self.api.get_json(
-                path, params={"limit": PAGE, "exclude_replies": True}, expect=list
+                path, params={"limit": PAGE, "exclude_replies": parent is None}, expect=list
             )
         wanted = " ".join(text.split())
         for status in candidates:

@@ -129,6 +129,24 @@ def dump_cursor(newest: Mapping[str, float]) -> str:
     return dump_positions("newest", newest)
 
 
+RATELIMIT_WAIT = 60.0
+"""Seconds before another try after Reddit's RATELIMIT refusal (its text names minutes)."""
+
+
+def api_errors(errors: object) -> str:
+    """Reddit's `api_type=json` errors (`[[CODE, message, field], …]`) as one line:
+    "that comment has been deleted (DELETED_COMMENT)"."""
+    if not isinstance(errors, list):
+        return str(errors)
+    said = []
+    for error in errors:
+        if isinstance(error, list | tuple) and len(error) >= 2:
+            said.append(f"{error[1]} ({error[0]})")
+        else:
+            said.append(str(error))
+    return "; ".join(said)
+
+
 class RedditSource(Source):
     type = "reddit"
     can_reply: ClassVar[bool] = True
@@ -429,7 +447,13 @@ class RedditSource(Source):
             raise shape_error("/api/comment", "no `json` object")
         errors = result.get("errors")
         if errors:
-            raise SourceError(f"reddit refused the reply: {errors}", fatal=True)
+            said = f"reddit refused the reply: {api_errors(errors)}"
+            if any(isinstance(e, list) and e and e[0] == "RATELIMIT" for e in errors):
+                # "you are doing that too much": nothing was posted; try again later.
+                raise SourceError(said, retry_after=RATELIMIT_WAIT)
+            # Any other refusal stays one (a deleted, locked or archived parent): fatal, so the
+            # outbox fails the item at once instead of trying again.
+            raise SourceError(said, fatal=True)
         things = result.get("data", {}).get("things")
         if not isinstance(things, list) or not things:
             raise shape_error("/api/comment", "no new comment in the answer")

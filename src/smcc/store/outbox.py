@@ -123,12 +123,16 @@ class OutboxStore:
         since: datetime | None = None,
         until: datetime | None = None,
         mention_id: int | None = None,
+        operator: str | None = None,
         limit: int = 500,
     ) -> list[OutboxItem]:
         """Items, by when they go (or went) out: scheduled time, else creation time.
-        `since`/`until` bound that time."""
+        `since`/`until` bound that time; `operator` keeps the items that operator wrote."""
         where: list[str] = []
         args: list[Any] = []
+        if operator is not None:
+            where.append("operator = ?")
+            args.append(operator)
         if states:
             where.append(f"state IN ({', '.join('?' * len(states))})")
             args.extend(s.value for s in states)
@@ -182,6 +186,24 @@ class OutboxStore:
             "SELECT * FROM events WHERE outbox_id = ? ORDER BY id", (item_id,)
         ).fetchall()
         return [event_from_row(r) for r in rows]
+
+    def outbox_news(
+        self, operator: str, after_event: int, actions: Collection[str], *, limit: int = 50
+    ) -> list[Event]:
+        """Events `actions` (e.g. outbox_rejected, outbox_failed) on items `operator` wrote,
+        after event id `after_event`, oldest first: what to tell the author."""
+        rows = self.conn.execute(
+            "SELECT e.* FROM events e JOIN outbox o ON o.id = e.outbox_id "
+            f"WHERE e.id > ? AND o.operator = ? AND e.action IN ({', '.join('?' * len(actions))}) "
+            "ORDER BY e.id LIMIT ?",
+            (after_event, operator, *actions, limit),
+        ).fetchall()
+        return [event_from_row(r) for r in rows]
+
+    def last_event_id(self) -> int:
+        """The newest audit event's id (0: none yet): where news starts."""
+        row = self.conn.execute("SELECT max(id) FROM events").fetchone()
+        return int(row[0] or 0)
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -385,6 +407,20 @@ class OutboxStore:
             )
             self._bump(conn, "mentions")
             return True
+
+    def record_macro(self, mention_id: int, name: str, operator: str, done: list[str]) -> None:
+        """The audit event of a macro run: its name and the steps it did (each step wrote its
+        own event before)."""
+        with self.transaction() as conn:
+            self._event(
+                conn,
+                Event(
+                    actor=operator,
+                    action="macro",
+                    mention_id=mention_id,
+                    detail={"macro": name, "done": done},
+                ),
+            )
 
     def outbox_recover(self, sender: str) -> list[OutboxItem]:
         """Items left `sending` by another process (it died or lost the lease mid-send) go back

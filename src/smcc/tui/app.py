@@ -16,6 +16,7 @@ from smcc.tui.commands import ConsoleCommands
 from smcc.tui.data import ConsoleData
 from smcc.tui.keys import APP_KEYS, bindings, check_keymap
 from smcc.tui.messages import StoreChanged
+from smcc.tui.notices import OutboxNotices
 from smcc.tui.themes import WALL, WALL_THEME
 from smcc.tui.widgets.live import LivePane
 
@@ -50,6 +51,7 @@ class ConsoleApp(App[None]):
         self._counters: dict[str, int] = {}
         self._polling = False
         self._store_failing = False
+        self.notices = OutboxNotices(self, data)
 
     def get_default_screen(self) -> Screen[None]:
         screen = self._first_screen(self.data)
@@ -58,11 +60,13 @@ class ConsoleApp(App[None]):
         return screen
 
     def on_mount(self) -> None:
-        keymap, problems = check_keymap(self._keymap)
+        keymap, problems = check_keymap(self._keymap, self.data.config.macros)
         self.set_keymap(keymap)
         for problem in problems:
             self.notify(problem, severity="warning", markup=False, timeout=10)
         self.set_interval(self._poll_interval, self.poll)
+        if getattr(self.screen, "outbox_notices", False):
+            self.run_worker(self.notices.start(), group="outbox-notices", exit_on_error=False)
 
     def poll(self) -> None:
         if not self._polling:  # a slow look (database busy) is not stacked up behind
@@ -88,6 +92,7 @@ class ConsoleApp(App[None]):
         if counters != self._counters:
             self._counters = counters
             self.broadcast(counters)
+            self.notices.changed(counters)
 
     def broadcast(self, counters: Mapping[str, int]) -> None:
         """Tell every live pane on every screen; each reloads only if its topics moved."""

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from smcc.config import Config
 from smcc.ingest import LEASE
+from smcc.macros import MacroResult, run_macro
 from smcc.models import Alert, Event, Mention, OutboxItem, OutboxState, Status, utcnow
 from smcc.outbox import (
     Outbox,
@@ -27,6 +28,9 @@ from smcc.outbox import (
 )
 from smcc.store import ActionResult, LeaseInfo, MentionFilter, QueueItem, Store
 from smcc.tui.series import HOUR, Meters, build_series, floor_minute
+
+NEWS_ACTIONS = ("outbox_rejected", "outbox_failed", "outbox_missed")
+"""What the author of an item is told of, wherever they are in the console."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -71,7 +75,8 @@ class Canned:
 class ReplyTarget:
     """What the composer needs to count and insert without asking the store again."""
 
-    mention: Mention
+    mention: Mention | None
+    """The mention answered; None for a post (a draft post reopened)."""
     platform: str
     limit: int | None
     prefix: str
@@ -86,6 +91,15 @@ class ReplyTarget:
 
     def canned_on_key(self, key: int) -> Canned | None:
         return next((c for c in self.canned if c.key == key), None)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One of the operator's drafts: written and kept, or back from an approver."""
+
+    item: OutboxItem
+    rejected_by: str | None = None
+    """The approver who sent it back (its `comment` says why); None: never submitted."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +221,68 @@ class ConsoleData:
         """Items waiting for an approver, oldest first."""
         return self._call(self._store.outbox_items, states=(OutboxState.PENDING_APPROVAL,))
 
+    def my_drafts(self) -> list[Draft]:
+        """This operator's drafts (rejected ones first: they wait for an answer), oldest first."""
+        with self._lock:
+            items = self._store.outbox_items(states=(OutboxState.DRAFT,), operator=self.operator)
+            drafts = []
+            for item in items:
+                judged = [
+                    e
+                    for e in self._store.outbox_events(item.id or 0)
+                    if e.action in ("outbox_rejected", "outbox_submitted")
+                ]
+                last = judged[-1] if judged else None
+                rejected = last.actor if last and last.action == "outbox_rejected" else None
+                drafts.append(Draft(item, rejected))
+        return sorted(drafts, key=lambda d: d.rejected_by is None)
+
+    def draft_target(self, item: OutboxItem) -> ReplyTarget | None:
+        """What the composer needs to edit a draft: its mention's target for a reply, its source's
+        limit for a post (None: the mention is gone)."""
+        if item.mention_id is not None:
+            return self.reply_target(item.mention_id)
+        config = self.config
+        platform, limit = char_limit(config, item.source)
+        problem = None
+        try:
+            Outbox(self._store, config, self.operator).check_source(item.source, "post")
+        except OutboxError as exc:
+            problem = str(exc)
+        canned = [
+            Canned(name, reply.key, fill(template_text(config, name, None), config, None, ""))
+            for name, reply in sorted(
+                config.canned.items(), key=lambda kv: (kv[1].key or 10, kv[0])
+            )
+        ]
+        return ReplyTarget(None, platform, limit, "", canned, problem)
+
+    def resubmit(self, item_id: int, text: str) -> OutboxItem:
+        """A draft with its new text goes round again (to approval or the queue)."""
+        with self._lock:
+            return Outbox(self._store, self.config, self.operator).submit(item_id, text)
+
+    def discard_draft(self, item_id: int) -> OutboxItem:
+        """A draft its author will not send: cancelled (the audit log keeps it)."""
+        with self._lock:
+            return Outbox(self._store, self.config, self.operator).discard(item_id)
+
+    def news_start(self) -> int:
+        """Where news of this operator's items starts (the newest event now)."""
+        return self._call(self._store.last_event_id)
+
+    def news(self, after_event: int) -> list[tuple[Event, OutboxItem]]:
+        """Rejections, failures and missed posts of items this operator wrote, after event
+        `after_event`, each with its item as it is now."""
+        with self._lock:
+            events = self._store.outbox_news(self.operator, after_event, NEWS_ACTIONS)
+            found = []
+            for event in events:
+                item = self._store.outbox_item(event.outbox_id or 0)
+                if item is not None:
+                    found.append((event, item))
+        return found
+
     def approve(self, item_id: int, comment: str) -> OutboxItem:
         with self._lock:
             return Outbox(self._store, self.config, self.operator).approve(item_id, comment)
@@ -249,6 +325,12 @@ class ConsoleData:
             return Outbox(self._store, self.config, self.operator).reply(mention_id, text)
 
     # -- the operator's actions (each writes an audit event with the operator's name) ------------
+
+    def run_macro(self, name: str, mention_id: int) -> MacroResult:
+        """Macro `name` on a mention, as `smcc macro` runs it; OutboxError with one line when it
+        is refused or stops at a step."""
+        with self._lock:
+            return run_macro(self._store, self.config, name, mention_id, self.operator)
 
     def claim(self, mention_id: int) -> ActionResult:
         return self._call(self._store.claim, mention_id, self.operator)

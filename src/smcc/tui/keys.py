@@ -7,9 +7,11 @@ key can type its name instead.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from textual.binding import Binding, BindingType
+
+from smcc.config import Macro
 
 
 @dataclass(frozen=True)
@@ -117,9 +119,17 @@ APPROVAL_KEYS: tuple[Key, ...] = (
 )
 """In the approvals queue (`smcc view approvals`)."""
 
+DRAFT_KEYS: tuple[Key, ...] = (
+    Key("edit_draft", "o", "edit_draft", "Edit", "Edit the draft, submit it again", palette=False),
+    Key("discard_draft", "x", "discard_draft", "Discard", "Discard the draft", palette=False),
+)
+"""In the list of the operator's drafts (under the approvals queue)."""
+
 
 def bindings(keys: Iterable[Key]) -> list[BindingType]:
-    return [Binding(k.key, k.action, k.description, show=k.show, id=k.id) for k in keys]
+    """Textual bindings of `keys` (a key without one, e.g. a macro run from the palette only, is
+    left out)."""
+    return [Binding(k.key, k.action, k.description, show=k.show, id=k.id) for k in keys if k.key]
 
 
 ALL_KEYS: tuple[Key, ...] = (
@@ -130,16 +140,78 @@ ALL_KEYS: tuple[Key, ...] = (
     *RESIZE_KEYS,
     *COMPOSER_KEYS,
     *APPROVAL_KEYS,
+    *DRAFT_KEYS,
 )
 
 
-def check_keymap(keymap: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
-    """The remappings that name a known binding id, and a message for each one that does not."""
-    known = {k.id for k in ALL_KEYS}
+OPERATOR_KEYS: tuple[Key, ...] = (
+    *APP_KEYS,
+    *WORKFLOW_KEYS,
+    *FIND_KEYS,
+    *LAYOUT_KEYS,
+    *RESIZE_KEYS,
+)
+"""What a macro's key must not take: the keys of the operator's screens."""
+
+
+def macro_keys(macros: Mapping[str, Macro]) -> list[Key]:
+    """One key per macro of the config (`[macros.NAME] key`), id `macro_NAME`; a macro without a
+    key gets an empty one: it runs from the command palette."""
+    return [
+        Key(
+            f"macro_{name}",
+            macro.key or "",
+            f"run_macro({name!r})",
+            macro.label or name,
+            f"Run macro {name}" + (f": {macro.label}" if macro.label else ""),
+            show=False,
+        )
+        for name, macro in macros.items()
+    ]
+
+
+def _keys_of(key: Key, keymap: Mapping[str, str]) -> list[str]:
+    given = keymap.get(key.id, key.key)
+    return [k.strip() for k in given.split(",") if k.strip()]
+
+
+def usable_macro_keys(
+    macros: Mapping[str, Macro], keymap: Mapping[str, str]
+) -> tuple[list[Key], list[str]]:
+    """The macros' keys, with the key of one that would clash (with a console key or an earlier
+    macro, after `keymap`) taken away — that macro then runs from the palette only — and a
+    message for each clash."""
+    taken = {k: key.id for key in OPERATOR_KEYS for k in _keys_of(key, keymap)}
+    usable: list[Key] = []
+    problems: list[str] = []
+    for default in macro_keys(macros):
+        wanted = _keys_of(default, keymap)
+        clash = next((k for k in wanted if k in taken), None)
+        if clash is not None:
+            problems.append(
+                f"macros.{default.id.removeprefix('macro_')}: key {clash!r} is already "
+                f"{taken[clash]}'s; give the macro another (it runs from the palette until then)"
+            )
+            wanted = []
+        # A macro without a key of its own gets the one [operator.keys] gives it.
+        key = replace(default, key=",".join(wanted))
+        taken.update((k, key.id) for k in wanted)
+        usable.append(key)
+    return usable, problems
+
+
+def check_keymap(
+    keymap: Mapping[str, str], macros: Mapping[str, Macro] | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """The remappings that name a known binding id (the console's and `macro_NAME` of each
+    macro), and a message for each one that does not and each macro key that clashes."""
+    macros = macros or {}
+    known = {k.id for k in ALL_KEYS} | {k.id for k in macro_keys(macros)}
     good = {i: keys for i, keys in keymap.items() if i in known}
     problems = [
         f"operator.keys.{i}: no key binding with that id (known: {', '.join(sorted(known))})"
         for i in keymap
         if i not in known
     ]
+    problems += usable_macro_keys(macros, good)[1]
     return good, problems

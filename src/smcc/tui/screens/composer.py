@@ -26,6 +26,7 @@ from smcc.models import OutboxItem
 from smcc.outbox import OutboxError
 from smcc.textclean import one_line
 from smcc.tui.data import Canned, ConsoleData, ReplyTarget
+from smcc.tui.format import safe_block
 from smcc.tui.keys import COMPOSER_KEYS, bindings
 
 
@@ -94,26 +95,55 @@ class CannedScreen(ModalScreen[str | None]):
 
 
 class ComposerScreen(ModalScreen[OutboxItem | None]):
-    """Dismisses with the queued outbox item, or None when cancelled."""
+    """Dismisses with the queued outbox item, or None when cancelled.
+
+    With `draft` it reopens one of the operator's drafts (one an approver sent back, say): its
+    text to edit, the approver's comment on top, and Send submits it again — a new approval
+    round when approval applies."""
 
     BINDINGS: ClassVar[list[BindingType]] = bindings(COMPOSER_KEYS)
 
-    def __init__(self, data: ConsoleData, mention_id: int) -> None:
+    def __init__(
+        self,
+        data: ConsoleData,
+        mention_id: int | None,
+        *,
+        draft: OutboxItem | None = None,
+        rejected_by: str | None = None,
+    ) -> None:
         super().__init__()
         self.data = data
         self.mention_id = mention_id
+        self.draft = draft
+        self.rejected_by = rejected_by
         self.target: ReplyTarget | None = None
         self.sending = False
 
+    def _what(self) -> str:
+        if self.draft is None:
+            return f"Reply to #{self.mention_id}"
+        if self.mention_id is None:
+            return f"Draft {self.draft.id}: post on {one_line(self.draft.source)}"
+        return f"Draft {self.draft.id}: reply to #{self.mention_id}"
+
     def compose(self) -> ComposeResult:
         with Vertical(id="composer"):
-            yield Label(Text(f"Reply to #{self.mention_id}", style="bold"), id="composer-title")
-            yield ReplyText(id="composer-text", soft_wrap=True, tab_behavior="focus")
+            yield Label(Text(self._what(), style="bold"), id="composer-title")
+            if self.draft is not None and self.draft.comment:
+                said = f"{self.rejected_by or 'approver'}: {self.draft.comment}"
+                yield Static(safe_block(said, "italic"), id="composer-comment")
+            yield ReplyText(
+                self.draft.text if self.draft is not None else "",
+                id="composer-text",
+                soft_wrap=True,
+                tab_behavior="focus",
+            )
             yield Static(Text(""), id="composer-canned")
             yield Static(count_text(None, ""), id="composer-count")
             yield Static(Text(""), id="composer-error")
+            send = "send" if self.draft is None else "submit again"
             yield Static(
-                Text("Ctrl+S send · Esc cancel · Ctrl+T canned · Alt+1…9 insert", style="dim"),
+                Text(f"Ctrl+S {send} · Esc cancel · Ctrl+T canned · Alt+1…9 insert", style="dim"),
                 id="composer-keys",
             )
 
@@ -123,12 +153,18 @@ class ComposerScreen(ModalScreen[OutboxItem | None]):
 
     def on_mount(self) -> None:
         self.area.focus()
+        self.area.move_cursor(self.area.document.end)
         self.load_target()
+
+    def _load(self) -> ReplyTarget | None:
+        if self.draft is not None:
+            return self.data.draft_target(self.draft)
+        return self.data.reply_target(self.mention_id or 0)
 
     @work(group="composer", exit_on_error=False)
     async def load_target(self) -> None:
         try:
-            target = await asyncio.to_thread(self.data.reply_target, self.mention_id)
+            target = await asyncio.to_thread(self._load)
         except Exception as exc:  # a locked database: say so; Send still goes to the outbox
             self.show_error(f"cannot read mention #{self.mention_id} ({exc})")
             return
@@ -137,10 +173,11 @@ class ComposerScreen(ModalScreen[OutboxItem | None]):
             return
         self.target = target
         m = target.mention
-        title = Text(f"Reply to #{m.id} ", style="bold")
-        title.append(one_line("@" + m.author.handle), style="bold")
-        title.append(f" · {one_line(m.source)} · {m.language or '??'}", style="dim")
-        self.query_one("#composer-title", Label).update(title)
+        if m is not None:
+            title = Text(f"{self._what()} ", style="bold")
+            title.append(one_line("@" + m.author.handle), style="bold")
+            title.append(f" · {one_line(m.source)} · {m.language or '??'}", style="dim")
+            self.query_one("#composer-title", Label).update(title)
         canned = Text(no_wrap=True, overflow="ellipsis")
         for c in target.canned:
             if c.key is not None:
@@ -200,10 +237,15 @@ class ComposerScreen(ModalScreen[OutboxItem | None]):
             self.sending = True
             self.send(self.area.text)
 
+    def _send(self, text: str) -> OutboxItem:
+        if self.draft is not None and self.draft.id is not None:
+            return self.data.resubmit(self.draft.id, text)
+        return self.data.queue_reply(self.mention_id or 0, text)
+
     @work(group="composer-send", exit_on_error=False)
     async def send(self, text: str) -> None:
         try:
-            item = await asyncio.to_thread(self.data.queue_reply, self.mention_id, text)
+            item = await asyncio.to_thread(self._send, text)
         except OutboxError as exc:
             self.show_error(str(exc))
             return

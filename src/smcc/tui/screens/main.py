@@ -29,6 +29,7 @@ from smcc.tui.widgets.status import StatusLine
 
 
 class MainScreen(OperatorScreen):
+    outbox_notices = True
     BINDINGS: ClassVar[list[BindingType]] = bindings(RESIZE_KEYS)
     # Below this height the meters give their rows to the queue (unless the operator asks for
     # them with their key); `.-short` / `.-tall` are set on the screen by Textual.

@@ -13,12 +13,14 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from textual import on, work
-from textual.binding import BindingType
+from textual.binding import BindingsMap, BindingType
 
+from smcc.macros import MacroResult
 from smcc.models import OutboxItem, OutboxState
+from smcc.outbox import OutboxError
 from smcc.store import ActionResult
 from smcc.tui.data import ConsoleData
-from smcc.tui.keys import FIND_KEYS, LAYOUT_KEYS, WORKFLOW_KEYS, bindings
+from smcc.tui.keys import FIND_KEYS, LAYOUT_KEYS, WORKFLOW_KEYS, bindings, usable_macro_keys
 from smcc.tui.messages import MentionSelected
 from smcc.tui.screens.choice import ChoiceScreen
 from smcc.tui.screens.composer import ComposerScreen
@@ -44,9 +46,16 @@ class OperatorScreen(FindingScreen):
         *bindings(LAYOUT_KEYS),
     ]
 
+    outbox_notices = False
+    """Whether the operator hears here of their items' rejections and failures (the main
+    screen and the approvals view: not every pane of a wall)."""
+
     def __init__(self, data: ConsoleData, *, name: str | None = None) -> None:
         super().__init__(name=name)
         self.data = data
+        # Each macro of the config on its own key (binding id `macro_NAME`, remappable).
+        macros, _ = usable_macro_keys(data.config.macros, data.config.operator.keys)
+        self._bindings = BindingsMap.merge([self._bindings, BindingsMap(bindings(macros))])
 
     # -- what the actions work on ------------------------------------------------------------------
 
@@ -130,6 +139,37 @@ class OperatorScreen(FindingScreen):
 
         self.app.push_screen(ComposerScreen(self.data, mention_id), closed)
 
+    def action_run_macro(self, name: str) -> None:
+        """Run macro `name` on the selected mention: what `smcc macro NAME ID` does."""
+        mention_id = self.current_mention()
+        if mention_id is None:
+            self.notify("nothing selected", severity="warning")
+            return
+        self.run_macro_worker(name, mention_id)
+
+    @work(group="actions", exit_on_error=False)
+    async def run_macro_worker(self, name: str, mention_id: int) -> None:
+        try:
+            result: MacroResult = await asyncio.to_thread(self.data.run_macro, name, mention_id)
+        except OutboxError as exc:  # refused before any step, or stopped at one: it says which
+            self.notify(f"#{mention_id}: {exc}", severity="warning", markup=False)
+        except Exception as exc:  # a locked database: say so, keep the console
+            self.notify(
+                f"#{mention_id}: macro {name} failed ({exc}); try again",
+                severity="error",
+                markup=False,
+            )
+        else:
+            done = "; ".join(result.done) or "nothing to do"
+            self.notify(f"#{mention_id} macro {name}: {done}", markup=False, timeout=4)
+        self.reload_panes()
+
+    def reload_panes(self) -> None:
+        for pane in self.query(QueuePane):
+            pane.reload()
+        for detail in self.query(DetailPane):
+            detail.reload()
+
     def action_approvals(self) -> None:
         self.app.push_screen(ApprovalsScreen(self.data))
 
@@ -207,7 +247,4 @@ class OperatorScreen(FindingScreen):
                 severity="warning",
                 markup=False,
             )
-        for pane in self.query(QueuePane):
-            pane.reload()
-        for detail in self.query(DetailPane):
-            detail.reload()
+        self.reload_panes()

@@ -10,7 +10,7 @@ from smcc.store import MentionFilter
 from smcc.tui.data import ConsoleData
 from smcc.tui.screens.operator import OperatorScreen
 from smcc.tui.widgets.alerts import AlertsPane
-from smcc.tui.widgets.approvals import ApprovalsPane
+from smcc.tui.widgets.approvals import OutboxDesk
 from smcc.tui.widgets.calendar import CalendarPane
 from smcc.tui.widgets.detail import DetailPane
 from smcc.tui.widgets.feed import FeedPane
@@ -33,6 +33,7 @@ class ViewScreen(OperatorScreen):
             raise ValueError(f"no view named {view!r}; choose one of {', '.join(VIEWS)}")
         super().__init__(data, name=f"view-{view}")
         self.view = view
+        self.outbox_notices = view == "approvals"
         self.tier = tier
         self.where = where
 
@@ -50,7 +51,7 @@ class ViewScreen(OperatorScreen):
         if self.view == "calendar":
             return CalendarPane(self.data)
         if self.view == "approvals":
-            return ApprovalsPane(self.data)
+            return OutboxDesk(self.data)  # the approvers' queue and the operator's drafts
         return AlertsPane(self.data, always=True)
 
     def compose(self) -> ComposeResult:

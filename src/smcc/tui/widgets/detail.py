@@ -144,7 +144,8 @@ def render_detail(
         for reply in detail.replies:
             parts.append(reply_line(reply, zone))
             if reply.state is OutboxState.FAILED and reply.last_error:
-                parts.append(safe_line(f"  {reply.last_error}", "red"))
+                # Wrapped, not cut: the platform's reason comes at the end of the error.
+                parts.append(safe_block(f"  {reply.last_error}", "red", limit=1000))
             elif reply.comment:
                 parts.append(safe_line(f"  comment: {reply.comment}", "dim"))
 

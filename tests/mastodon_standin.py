@@ -12,6 +12,7 @@ It models what the outbox relies on, the way Mastodon does it:
 - `GET /api/v1/statuses/:id`, `…/context` (descendants), `DELETE /api/v1/statuses/:id`,
   `GET /api/v1/accounts/verify_credentials`, `GET /api/v1/accounts/:id/statuses`, and an empty
   `GET /api/v2/search` (so a listening source can run against it too).
+- `GET /api/v2/instance` states `max_chars` as `configuration.statuses.max_characters`.
 - A wrong or missing bearer token is a 401.
 
 Faults are functions run for the next POSTs: `before_store` ones may answer instead of storing
@@ -61,6 +62,11 @@ class MastodonStandIn:
         s.route("GET", "/api/v1/accounts/verify_credentials", self._me)
         s.route("GET", r"^/api/v1/accounts/(\w+)/statuses$", self._account_statuses)
         s.route("GET", "/api/v2/search", lambda r: Reply.json({"statuses": [], "accounts": []}))
+        s.route("GET", "/api/v2/instance", self._instance)
+
+    def _instance(self, request: Request) -> Reply:
+        """The part of Mastodon's instance document the outbox reads: the server's limit."""
+        return Reply.json({"configuration": {"statuses": {"max_characters": self.max_chars}}})
 
     # -- helpers for tests ---------------------------------------------------------------------
 

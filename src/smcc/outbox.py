@@ -65,6 +65,10 @@ REMOTE_MENTION = re.compile(r"(@\w+)@[\w.-]+\w")
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 GRAPHEME = regex.compile(r"\X")
 MAX_BACKOFF = 600.0
+LIMIT_ASK_AGAIN = timedelta(hours=1)
+"""How long the sender trusts what a platform said of its character limit (or that it said
+nothing) before asking again."""
+LIMIT_ASK_TIMEOUT = 30.0
 LOOKUP_MARGIN = timedelta(minutes=2)
 """How far before the first attempt a lookup searches (clocks differ)."""
 
@@ -117,13 +121,22 @@ def text_length(platform: str, text: str) -> int:
     return len(text)
 
 
-def char_limit(config: Config, source: str) -> tuple[str, int | None]:
-    """(platform type, limit) of a configured source; the limit is None when it has none."""
+def char_limit(
+    config: Config, source: str, learned: Mapping[str, int] | None = None
+) -> tuple[str, int | None]:
+    """(platform type, limit) of a configured source; the limit is None when it has none.
+
+    The first found wins: `[outbox] char_limits` by source name, the limit the platform itself
+    told the sender (`learned`, by source name: a Mastodon server's own), `char_limits` by
+    platform type, the built-in default."""
     settings = config.sources.get(source)
     platform = settings.type if settings is not None else source
     limits = config.outbox.char_limits
-    limit = limits.get(source, limits.get(platform, DEFAULT_LIMITS.get(platform)))
-    return platform, limit
+    if source in limits:
+        return platform, limits[source]
+    if learned and source in learned:
+        return platform, learned[source]
+    return platform, limits.get(platform, DEFAULT_LIMITS.get(platform))
 
 
 def counted_length(platform: str, body: str, prefix: str = "") -> int:
@@ -133,9 +146,17 @@ def counted_length(platform: str, body: str, prefix: str = "") -> int:
     return text_length(platform, full)
 
 
-def check_text(config: Config, source: str, text: str, *, prefix: str = "") -> str:
+def check_text(
+    config: Config,
+    source: str,
+    text: str,
+    *,
+    prefix: str = "",
+    learned: Mapping[str, int] | None = None,
+) -> str:
     """The text to send, stripped; OutboxError when it is empty, has a placeholder left or is
-    over the platform's limit. `prefix` is what the platform adds (Mastodon's @handle)."""
+    over the platform's limit. `prefix` is what the platform adds (Mastodon's @handle);
+    `learned` the limits platforms told the sender (see `char_limit`)."""
     body = text.strip()
     if not body:
         raise OutboxError("the text is empty; write something or pick a template")
@@ -145,16 +166,19 @@ def check_text(config: Config, source: str, text: str, *, prefix: str = "") -> s
             f"placeholder {', '.join(dict.fromkeys(left))} left unfilled; "
             "replace it (known: {author}, {brand}, {operator})"
         )
-    platform, limit = char_limit(config, source)
+    platform, limit = char_limit(config, source, learned)
     if limit is not None:
-        length = counted_length(platform, body, prefix)
-        if length > limit:
-            unit = "graphemes" if platform == "bluesky" else "characters"
-            raise OutboxError(
-                f"{length} {unit} where {source} ({platform}) allows {limit}; "
-                f"shorten it by {length - limit}"
-            )
+        _check_length(source, platform, limit, counted_length(platform, body, prefix))
     return body
+
+
+def _check_length(source: str, platform: str, limit: int, length: int) -> None:
+    if length > limit:
+        unit = "graphemes" if platform == "bluesky" else "characters"
+        raise OutboxError(
+            f"{length} {unit} where {source} ({platform}) allows {limit}; "
+            f"shorten it by {length - limit}"
+        )
 
 
 def template_text(config: Config, name: str, language: str | None) -> str:
@@ -241,7 +265,11 @@ class Outbox:
         filled = fill(raw, self.config, mention, self.operator)
         platform, _ = char_limit(self.config, mention.source)
         body = check_text(
-            self.config, mention.source, filled, prefix=reply_prefix(platform, mention)
+            self.config,
+            mention.source,
+            filled,
+            prefix=reply_prefix(platform, mention),
+            learned=self.store.learned_char_limits(),
         )
         return mention, body
 
@@ -274,7 +302,12 @@ class Outbox:
     ) -> OutboxItem:
         """Schedule a post at `at` (None: now)."""
         self._source(source, "post")
-        body = check_text(self.config, source, fill(text, self.config, None, self.operator))
+        body = check_text(
+            self.config,
+            source,
+            fill(text, self.config, None, self.operator),
+            learned=self.store.learned_char_limits(),
+        )
         state = _S.DRAFT if draft else self._submit_state("post", None, None)
         item = OutboxItem(
             kind="post",
@@ -306,7 +339,11 @@ class Outbox:
         platform, _ = char_limit(self.config, item.source)
         prefix = reply_prefix(platform, mention) if mention is not None else ""
         return check_text(
-            self.config, item.source, fill(text, self.config, mention, self.operator), prefix=prefix
+            self.config,
+            item.source,
+            fill(text, self.config, mention, self.operator),
+            prefix=prefix,
+            learned=self.store.learned_char_limits(),
         )
 
     def _own_draft(self, item_id: int, what: str) -> OutboxItem:
@@ -489,6 +526,8 @@ class Sender:
         self._given = {s.name: s for s in sources}
         self._built: dict[str, Source] = {}
         self._wake = asyncio.Event()
+        self._limits: dict[str, tuple[int | None, datetime]] = {}
+        self._learning: asyncio.Task[None] | None = None
         self.sent = 0
 
     # -- sources ---------------------------------------------------------------------------------
@@ -510,6 +549,11 @@ class Sender:
         return built
 
     async def aclose(self) -> None:
+        if self._learning is not None:
+            self._learning.cancel()
+            with contextlib.suppress(BaseException):
+                await self._learning
+            self._learning = None
         built, self._built = self._built, {}
         for source in built.values():
             with contextlib.suppress(Exception):
@@ -530,6 +574,41 @@ class Sender:
         missed = await asyncio.to_thread(self.store.outbox_mark_missed, now, limit)
         for item in missed:
             log.warning("scheduled post %s (due %s) missed", item.id, item.scheduled_at)
+        if self._learning is None:
+            self._learning = asyncio.create_task(self.learn_limits(), name="outbox-limits")
+
+    # -- platform limits --------------------------------------------------------------------------
+
+    async def learn_limits(self) -> None:
+        """Ask every configured source that can publish for its platform's own limit and keep
+        what they say in the store, where the composer and `smcc reply` check against it."""
+        for name, settings in self.config.sources.items():
+            if not WRITES.get(settings.type):
+                continue
+            try:
+                source = self.source(name)
+            except OutboxError:
+                continue
+            await self.platform_limit(source)
+
+    async def platform_limit(self, source: Source) -> int | None:
+        """The limit `source`'s platform states (asked at most once an hour; None: it states
+        none, or could not be asked — the configured limits then stand)."""
+        now = utcnow()
+        known = self._limits.get(source.name)
+        if known is not None and now - known[1] < LIMIT_ASK_AGAIN:
+            return known[0]
+        try:
+            limit = await asyncio.wait_for(source.char_limit(), LIMIT_ASK_TIMEOUT)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a platform that cannot say must not stop sending
+            log.warning("%s: could not ask for its character limit (%s)", source.name, exc)
+            limit = known[0] if known is not None else None
+        self._limits[source.name] = (limit, now)
+        if limit is not None and (known is None or known[0] != limit):
+            await asyncio.to_thread(self.store.learn_char_limit, source.name, limit)
+        return limit
 
     async def run(self) -> None:
         """Send due items until cancelled."""
@@ -581,6 +660,17 @@ class Sender:
             mention = await asyncio.to_thread(self.store.get_mention, item.mention_id or 0)
             if mention is None:
                 return await self._fail(item, f"mention {item.mention_id} is no longer stored")
+        # Over the platform's own limit the platform refuses it (so an earlier attempt cannot
+        # have posted it either): fail now, with the number, instead of a 422 after retries.
+        limit = await self.platform_limit(source)
+        if limit is not None:
+            prefix = reply_prefix(source.type, mention) if mention is not None else ""
+            try:
+                _check_length(
+                    item.source, source.type, limit, counted_length(source.type, item.text, prefix)
+                )
+            except OutboxError as exc:
+                return await self._fail(item, str(exc))
         in_doubt = item.in_doubt
         if in_doubt and not self._key_covers(source, item):
             since = (item.first_attempt_at or item.created_at) - LOOKUP_MARGIN

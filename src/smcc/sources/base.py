@@ -208,6 +208,11 @@ class Source(abc.ABC):
         rather than risk a second post)."""
         raise NotImplementedError(f"source {self.name!r} ({self.type}) cannot look up its posts")
 
+    async def char_limit(self) -> int | None:
+        """The longest post the platform accepts from this account, when the platform says so
+        (Mastodon: each server sets its own); None: the outbox's configured defaults apply."""
+        return None
+
     async def check(self) -> list[Check]:
         """What `smcc doctor` shows for this source; network sources ask their platform
         (credentials present, endpoint reachable, auth accepted, rate-limit budget).

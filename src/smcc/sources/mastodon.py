@@ -598,6 +598,20 @@ class MastodonSource(Source):
                 return str(status["id"])
         return None
 
+    async def char_limit(self) -> int | None:
+        """The server's `configuration.statuses.max_characters` from its instance document
+        (API v2; servers before Mastodon 4.0 have only v1, which carries the same field since
+        3.4, or `max_toot_chars` on some forks)."""
+        for path in ("/api/v2/instance", "/api/v1/instance"):
+            try:
+                body = await self.api.get_json(path, expect=dict)
+            except SourceError:
+                continue
+            found = instance_char_limit(body)
+            if found is not None:
+                return found
+        return None
+
     async def check(self) -> list[Check]:
         token = self.credentials.get("access_token")
         probe = "/api/v1/accounts/verify_credentials" if token else "/api/v2/instance"
@@ -618,6 +632,15 @@ def snowflake_at(when: datetime) -> str:
     """The first Mastodon status id after `when`: as `max_id` (exclusive) it keeps every post
     made at `when` or before."""
     return str((int(when.timestamp() * 1000) + 1) << 16)
+
+
+def instance_char_limit(instance: Mapping[str, Any]) -> int | None:
+    configuration = instance.get("configuration")
+    statuses = configuration.get("statuses") if isinstance(configuration, Mapping) else None
+    found = statuses.get("max_characters") if isinstance(statuses, Mapping) else None
+    if found is None:
+        found = instance.get("max_toot_chars")
+    return found if isinstance(found, int) and not isinstance(found, bool) and found > 0 else None
 
 
 def body_items(endpoint: Endpoint, body: Any) -> list[Any]:

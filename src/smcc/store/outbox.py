@@ -170,6 +170,22 @@ class OutboxStore:
         )
         return [item_from_row(r) for r in rows]
 
+    def learned_char_limits(self) -> dict[str, int]:
+        """Character limits the platforms told the sender, by source name (Mastodon: the
+        server's own `max_characters`)."""
+        rows = self.conn.execute(
+            "SELECT key, value FROM smcc_meta WHERE key LIKE 'char_limit:%'"
+        ).fetchall()
+        return {r[0].removeprefix("char_limit:"): int(r[1]) for r in rows if r[1].isdigit()}
+
+    def learn_char_limit(self, source: str, limit: int) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO smcc_meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (f"char_limit:{source}", str(limit)),
+            )
+
     def outbox_next_due(self) -> datetime | None:
         """When the next queued item falls due (None: nothing queued)."""
         row = self.conn.execute(

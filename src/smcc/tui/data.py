@@ -243,7 +243,8 @@ class ConsoleData:
         if item.mention_id is not None:
             return self.reply_target(item.mention_id)
         config = self.config
-        platform, limit = char_limit(config, item.source)
+        learned = self._call(self._store.learned_char_limits)
+        platform, limit = char_limit(config, item.source, learned)
         problem = None
         try:
             Outbox(self._store, config, self.operator).check_source(item.source, "post")
@@ -298,7 +299,8 @@ class ConsoleData:
         if mention is None:
             return None
         config = self.config
-        platform, limit = char_limit(config, mention.source)
+        learned = self._call(self._store.learned_char_limits)
+        platform, limit = char_limit(config, mention.source, learned)
         problem = None
         try:
             Outbox(self._store, config, self.operator).check_source(mention.source, "reply")

@@ -918,3 +918,12 @@ def test_close_waits_for_a_query_running_in_another_thread(tmp_path: Path) -> No
     assert seen == [0]
     with pytest.raises(sqlite3.ProgrammingError):
         store.conn.execute("SELECT 1")
+
+
+def test_a_lone_surrogate_in_the_raw_payload_is_stored_as_a_replacement(store: Store) -> None:
+    # A platform's JSON may carry a `\ud800` escape without its pair: not UTF-8, SQLite refuses it.
+    m = mention("sur")
+    m.raw = {"text": "half \ud800 pair", "nested": ["\udfff"]}
+    assert store.insert_batch([m]).inserted == 1
+    (back,) = store.iter_mentions()
+    assert back.raw == {"text": "half \ufffd pair", "nested": ["\ufffd"]}

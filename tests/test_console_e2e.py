@@ -6,6 +6,7 @@ Polls `capture-pane` for the expected text instead of sleeping a fixed time.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -113,6 +114,23 @@ def test_console_ingests_and_claims_with_keys(tmux: Tmux, tmp_path: Path) -> Non
         assert reply.operator == "e2e-op"
         assert reply.text.startswith("Thanks @")
         assert reply.text.endswith(", we are on it. e2e-op")
+    # Full-text search: a word of the claimed mention; its results are the queue.
+    with Store.open(db, create=False) as store:
+        claimed = next(e.mention_id for e in store.events() if e.action == "claim")
+        mention = store.get_mention(claimed or 0)
+        assert mention is not None
+    word = max(re.findall(r"[^\W\d_]{4,}", mention.text), key=len)
+    tmux.keys("/")
+    tmux.wait_for("Search mentions", timeout=10)
+    tmux.keys("-l", word)
+    tmux.keys("Enter")
+    screen = tmux.wait_for(" found · esc: back", timeout=10)
+    assert f"search  {word}" in screen
+    found = re.search(r"· ([\d,]+)\+? found", screen)
+    assert found is not None
+    assert int(found.group(1).replace(",", "")) >= 1  # at least the claimed mention
+    tmux.keys("Escape")
+    tmux.wait_for(" T1 ", timeout=10)
     tmux.keys("q")
     tmux.wait_for("SMCC-EXIT=0", timeout=20)
     with Store.open(db, create=False) as store:

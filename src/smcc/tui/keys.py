@@ -118,6 +118,35 @@ APPROVAL_KEYS: tuple[Key, ...] = (
 """In the approvals queue (`smcc view approvals`)."""
 
 
+CALENDAR_KEYS: tuple[Key, ...] = (
+    Key(
+        "next_week",
+        "right_square_bracket",
+        "next_week(1)",
+        "Week →",
+        "Show the next week",
+        False,
+        False,
+    ),
+    Key(
+        "previous_week",
+        "left_square_bracket",
+        "next_week(-1)",
+        "← Week",
+        "Show the week before",
+        False,
+        False,
+    ),
+    Key("this_week", "full_stop", "this_week", "This week", "Back to this week", False, False),
+    Key("next_post", "down,j", "select_post(1)", "Next", "Select the next post", False, False),
+    Key("previous_post", "up,k", "select_post(-1)", "Prev", "Select the post before", False, False),
+    Key(
+        "move_post", "enter", "move_post", "Move", "Give the selected post a new time", True, False
+    ),
+)
+"""In the content calendar (`smcc view calendar`, or the pane shown with `w`)."""
+
+
 def bindings(keys: Iterable[Key]) -> list[BindingType]:
     return [Binding(k.key, k.action, k.description, show=k.show, id=k.id) for k in keys]
 
@@ -130,6 +159,7 @@ ALL_KEYS: tuple[Key, ...] = (
     *RESIZE_KEYS,
     *COMPOSER_KEYS,
     *APPROVAL_KEYS,
+    *CALENDAR_KEYS,
 )
 
 

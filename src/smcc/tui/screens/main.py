@@ -90,6 +90,8 @@ class MainScreen(OperatorScreen):
         super().action_toggle_pane(pane_id)
         for pane in self.query(f"#{pane_id}"):
             self.pane_layout.shown[pane_id] = pane.display
+            if pane.can_focus:  # the calendar: its keys work once it is shown
+                (pane if pane.display else self.query_one("#queue-table")).focus()
         self.apply_layout()
         self.remember_layout()
 

@@ -36,16 +36,18 @@ from smcc.tui.widgets.feed import FeedPane
 from smcc.tui.widgets.queue import QueuePane
 
 FIXTURE = Path(__file__).parent / "fixtures" / "hostile_posts.jsonl"
-POSTS = 9
+POSTS = 10
 LARGE = (200, 60)
 
 OWN_ESCAPES = re.compile(r"\x1b\[[0-9;]*m|\x1b\[[0-9]+;[0-9]+H")
 """The only escape sequences the console itself writes: colours and attributes (SGR), and the
 cursor's move to the start of each line."""
 FORBIDDEN = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ud800-\udfff]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ud800-\udfff"
+    "\ufe0e\ufe0f\U0001f3fb-\U0001f3ff]"
 )
-"""Controls, zero-width characters, bidi marks/overrides/isolates, lone surrogates."""
+"""Controls, zero-width characters, bidi marks/overrides/isolates, lone surrogates; emoji
+variation selectors and skin tones (terminals disagree on the width they give them)."""
 
 
 @pytest.fixture(scope="module")
@@ -222,6 +224,9 @@ def check_post(external_id: str, shown: str, detail: DetailPane) -> None:
     elif external_id == "surrogates":
         assert "broken \ufffd half \ufffd pair" in shown
         assert "@sur\ufffdrogate" in shown
+    elif external_id == "emoji":
+        assert "Nina Travels \u2708 @nina_travels" in shown
+        assert "nusantel \u2764 \U0001f44d family \U0001f468\U0001f469\U0001f467 flag" in shown
     elif external_id.startswith("long-"):
         # Wrapped in the detail pane, which scrolls; the other panes did not move (checked above).
         assert scroll.max_scroll_y > 10

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from rich.text import Text
+from textual.command import CommandList
 from textual.widgets import Static
 
 from console_app import console_app, until
@@ -313,8 +314,17 @@ async def test_help_panel_and_command_palette(store: Store) -> None:
         await until(pilot, lambda: not app.screen.query("HelpPanel"))
         await pilot.press("ctrl+p")
         await until(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
+        palette = app.screen
+
+        def hits() -> str:
+            return " ".join(str(o.prompt) for o in palette.query_one(CommandList).options)
+
+        await pilot.press(*"hide the key bindings")
+        await until(pilot, lambda: "Show or hide the key bindings" in hits())
+        assert "key: ?" in hits()  # as the footer shows it, not "question_mark"
+        await pilot.press(*(["backspace"] * len("hide the key bindings")))
         await pilot.press(*"claim the selected")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: "Claim the selected mention" in hits())
         await pilot.press("enter")
         await until(pilot, lambda: first is not None and store.claimed_by(first) == "ayu")
 

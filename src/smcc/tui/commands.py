@@ -16,12 +16,18 @@ class ConsoleCommands(Provider):
     def _keys(self) -> list[Key]:
         return [k for k in ALL_KEYS if k.palette]
 
+    def _key_help(self, key: Key) -> str:
+        # As the footer shows it ("?", not "question_mark"), after the operator's remapping.
+        keys = self.screen.active_bindings
+        shown = next((b.binding for b in keys.values() if b.binding.id == key.id), None)
+        return f"key: {self.app.get_key_display(shown) if shown else key.key}"
+
     def _runner(self, action: str) -> Callable[[], Awaitable[None]]:
         return partial(self.screen.run_action, action)
 
     async def discover(self) -> Hits:
         for key in self._keys():
-            yield DiscoveryHit(key.help, self._runner(key.action), help=f"key: {key.key}")
+            yield DiscoveryHit(key.help, self._runner(key.action), help=self._key_help(key))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -32,5 +38,5 @@ class ConsoleCommands(Provider):
                     score,
                     matcher.highlight(key.help),
                     self._runner(key.action),
-                    help=f"key: {key.key}",
+                    help=self._key_help(key),
                 )

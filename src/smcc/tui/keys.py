@@ -48,7 +48,8 @@ WORKFLOW_KEYS: tuple[Key, ...] = (
 
 FIND_KEYS: tuple[Key, ...] = (
     Key("search", "slash", "search", "Search", "Full-text search; results become the queue", False),
-    Key("end_search", "escape", "end_search", "Back", "Leave the search results", palette=False),
+    # Not in the footer (it pushed `q Quit` off at 80 columns); the results header says so.
+    Key("end_search", "escape", "end_search", "Back", "Leave the search results", False, False),
     Key("filter", "F", "filter_queue", "Filter", "Filter the queue by department, brand, …", False),
     Key("alerts", "a", "jump_alerts", "Alerts", "Jump to the mentions of an active alert", False),
     Key("approvals", "A", "approvals", "Approvals", "Show the items waiting for approval", False),

@@ -71,7 +71,8 @@ class StatusLine(LivePane[LeaseInfo | None]):
             line.append("ingesting ", style="bold green")
             for name, health in status.sources:
                 line.append_text(safe_line(name))
-                line.append(f" {health.state.value}", style=_HEALTH_STYLE.get(health.state, ""))
+                state = health.state.value.replace("_", " ")  # "backing off", as people write
+                line.append(f" {state}", style=_HEALTH_STYLE.get(health.state, ""))
                 if health.state is HealthState.BACKING_OFF and health.until is not None:
                     line.append(f" until {local_time(health.until, self.data.zone, seconds=True)}")
                 if health.reason and health.state is not HealthState.CONNECTED:

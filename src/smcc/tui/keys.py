@@ -148,6 +148,35 @@ CALENDAR_KEYS: tuple[Key, ...] = (
 """In the content calendar (`smcc view calendar`, or the pane shown with `w`)."""
 
 
+CHOICE_KEYS: tuple[Key, ...] = (
+    Key(
+        "cancel_choice", "escape", "cancel", "Cancel", "Close a list without choosing", False, False
+    ),
+)
+SEARCH_KEYS: tuple[Key, ...] = (
+    Key(
+        "cancel_search",
+        "escape",
+        "cancel",
+        "Cancel",
+        "Close the search or comment box",
+        False,
+        False,
+    ),
+)
+APPROVALS_SCREEN_KEYS: tuple[Key, ...] = (
+    Key(
+        "close_approvals",
+        "escape",
+        "close",
+        "Close",
+        "Close the approvals over the screen",
+        palette=False,
+    ),
+)
+"""The dialogs' own keys: their ids are known here so that `[operator.keys]` can remap them too."""
+
+
 def bindings(keys: Iterable[Key]) -> list[BindingType]:
     return [Binding(k.key, k.action, k.description, show=k.show, id=k.id) for k in keys]
 
@@ -161,6 +190,9 @@ ALL_KEYS: tuple[Key, ...] = (
     *COMPOSER_KEYS,
     *APPROVAL_KEYS,
     *CALENDAR_KEYS,
+    *CHOICE_KEYS,
+    *SEARCH_KEYS,
+    *APPROVALS_SCREEN_KEYS,
 )
 
 

@@ -6,19 +6,19 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from smcc.tui.keys import CHOICE_KEYS, bindings
+
 
 class ChoiceScreen(ModalScreen[str | None]):
     """Dismisses with the chosen option's id, or None on Escape."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="cancel_choice")
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(CHOICE_KEYS)
 
     def __init__(self, title: str, options: list[tuple[str, str]], current: str | None = None):
         super().__init__()

@@ -159,6 +159,7 @@ def test_console_views_while_another_process_ingests_and_takes_over(
             time.sleep(0.1)
         start_console(tmux, tmp_path)
         tmux.wait_for("viewing ingest by")
+        tmux.wait_for(": demo connected", timeout=10)  # the health `smcc ingest` published
         ingester.send_signal(signal.SIGKILL)
         ingester.wait(10)
         tmux.wait_for("ingesting demo connected", timeout=15)  # took over from the dead holder

@@ -139,3 +139,37 @@ async def test_a_failing_source_shows_on_the_status_line(
             await until(pilot, lambda: queue.table.row_count == 4)  # the rest carries on
     finally:
         ingest.stop()
+
+
+async def test_a_viewing_console_shows_the_health_the_ingesting_process_published(
+    store: Store, db: Path
+) -> None:
+    from smcc.ingest import LEASE, LEASE_TTL
+
+    other = Store.open(db)  # the `smcc ingest` of another process
+    assert other.acquire_lease(LEASE, "wall-host:4242", LEASE_TTL)
+    other.publish_health(
+        "wall-host:4242",
+        [
+            {"name": "demo", "state": "connected", "until": None, "reason": ""},
+            {
+                "name": "x",
+                "state": "backing_off",
+                "until": "2026-11-23T08:05:00+00:00",
+                "reason": "429 from api.x.com",
+            },
+        ],
+    )
+    app = console_app(store)
+    async with app.run_test(size=(160, 30)) as pilot:
+        status = app.screen.query_one(StatusLine)
+        expected = (
+            "viewing ingest by wall-host:4242: demo connected · "
+            "x backing off until 08:05:00: 429 from api.x.com  ·  operator ayu"
+        )
+        await until(pilot, lambda: status.render_status().plain == expected)
+        other.publish_health(
+            "wall-host:4242", [{"name": "x", "state": "failing", "until": None, "reason": "401"}]
+        )
+        await until(pilot, lambda: "x failing: 401" in status.render_status().plain)
+    other.close()

@@ -927,3 +927,18 @@ def test_a_lone_surrogate_in_the_raw_payload_is_stored_as_a_replacement(store: S
     assert store.insert_batch([m]).inserted == 1
     (back,) = store.iter_mentions()
     assert back.raw == {"text": "half \ufffd pair", "nested": ["\ufffd"]}
+
+
+def test_ingest_health_is_published_and_moves_the_leases_counter_only_when_it_changes(
+    store: Store,
+) -> None:
+    rows = [{"name": "demo", "state": "connected", "until": None, "reason": ""}]
+    before = store.changes()["leases"]
+    store.publish_health("host:1", rows)
+    assert store.ingest_health() == ("host:1", rows)
+    moved = store.changes()["leases"]
+    assert moved > before
+    store.publish_health("host:1", rows)  # every lease renewal: nothing new
+    assert store.changes()["leases"] == moved
+    store.publish_health("host:1", [{**rows[0], "state": "failing", "reason": "401"}])
+    assert store.changes()["leases"] > moved

@@ -1330,3 +1330,28 @@ class Store(OutboxStore):
             "SELECT value FROM smcc_meta WHERE key = ?", (f"selection:{operator}",)
         ).fetchone()
         return int(row[0]) if row and row[0].isdigit() else None
+
+    def publish_health(self, holder: str, sources: list[dict[str, Any]]) -> None:
+        """The ingest lease holder's sources' health, for consoles that only view; the `leases`
+        counter moves only when it changed (the holder publishes it on every renewal)."""
+        value = _to_json({"holder": holder, "sources": sources})
+        with self.transaction() as conn:
+            row = conn.execute("SELECT value FROM smcc_meta WHERE key = 'ingest_health'").fetchone()
+            if row is not None and row[0] == value:
+                return
+            conn.execute(
+                "INSERT INTO smcc_meta (key, value) VALUES ('ingest_health', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (value,),
+            )
+            self._bump(conn, "leases")
+
+    def ingest_health(self) -> tuple[str, list[dict[str, Any]]] | None:
+        """(holder, sources) as last published by `publish_health`."""
+        row = self.conn.execute(
+            "SELECT value FROM smcc_meta WHERE key = 'ingest_health'"
+        ).fetchone()
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        return str(data["holder"]), list(data["sources"])

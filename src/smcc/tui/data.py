@@ -14,7 +14,7 @@ from typing import ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from smcc.config import Config
-from smcc.ingest import LEASE
+from smcc.ingest import LEASE, source_health
 from smcc.models import Alert, Event, Mention, OutboxItem, OutboxState, Status, utcnow
 from smcc.outbox import (
     Outbox,
@@ -26,6 +26,7 @@ from smcc.outbox import (
     reply_prefix,
     template_text,
 )
+from smcc.sources.base import SourceHealth
 from smcc.store import ActionResult, LeaseInfo, MentionFilter, QueueItem, Store
 from smcc.tui.series import HOUR, Meters, build_series, floor_minute
 
@@ -185,6 +186,11 @@ class ConsoleData:
 
     def ingest_lease(self) -> LeaseInfo | None:
         return self._call(self._store.lease, LEASE)
+
+    def ingest_health(self) -> tuple[str, list[tuple[str, SourceHealth]]] | None:
+        """(holder, each source's health) as the ingesting process last published them."""
+        published = self._call(self._store.ingest_health)
+        return None if published is None else (published[0], source_health(published[1]))
 
     def selection(self) -> int | None:
         return self._call(self._store.selection, self.operator)

@@ -119,7 +119,8 @@ class BrokenSource(Source):
     ("fatal", "expected"),
     [
         (False, "broken backing off until "),
-        (True, "broken failing: 401 from api.example: the token was refused"),
+        # The only source failed: the ingest ends, and the line says why.
+        (True, "ingest stopped: broken failing: 401 from api.example: the token was refused"),
     ],
 )
 async def test_a_failing_source_shows_on_the_status_line(

@@ -89,6 +89,11 @@ class StatusLine(LivePane[Ingest]):
             if status.store_error:
                 line.append(" · ")
                 line.append_text(safe_line(status.store_error, "bold red"))
+        elif status is not None and status.holder and not status.running:
+            # Our ingest ended by itself: every source finished or failed (a refused token).
+            line.append("ingest stopped: ", style="bold red")
+            self._sources(line, status.sources)
+            line.append(f"{status.stored:,} stored")
         elif lease is not None:
             line.append("viewing ", style="bold")
             line.append_text(safe_line(f"ingest by {lease.holder}"))

@@ -263,6 +263,33 @@ async def test_alerts_banner_appears_and_goes(store: Store, db: Path) -> None:
         await until(pilot, lambda: not banner.display, timeout=2)
 
 
+@pytest.mark.parametrize(("size", "lines"), [((80, 24), 2), ((120, 40), 4)])
+async def test_many_alerts_fit_the_banner_with_a_count_of_the_rest(
+    store: Store, size: tuple[int, int], lines: int
+) -> None:
+    for n, keyword in enumerate(("#nusantel", "#nusantelcare", "nusantel", "nusa tel")):
+        store.open_alert(
+            Alert(
+                kind=AlertKind.VOLUME_SPIKE,
+                brand="Nusantel",
+                keyword=keyword,
+                severity=4 + n,
+                description=f"{keyword}: spike",
+                since=NOW,
+            )
+        )
+    app = console_app(store)
+    async with app.run_test(size=size) as pilot:
+        banner = app.screen.query_one(AlertsPane)
+        await until(pilot, lambda: len(banner.alerts) == 4)
+        shown = _plain(banner.query_one("#alert-lines")).splitlines()
+        assert len(shown) == lines
+        assert banner.region.height == lines
+        assert "SEVERITY 7  Nusantel (nusa tel) since 08:00" in shown[0]  # most severe first
+        if lines == 2:
+            assert shown[1].strip() == "+3 more alerts · a: jump to the mentions of one"
+
+
 async def test_hostile_text_is_shown_as_data(store: Store) -> None:
     app = console_app(store)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -17,7 +17,7 @@ from smcc.store import MentionFilter
 from smcc.tui.data import ConsoleData
 from smcc.tui.ingester import BackgroundIngest
 from smcc.tui.keys import RESIZE_KEYS, bindings
-from smcc.tui.layout import Layout, load_layout, save_layout
+from smcc.tui.layout import SHORT_BELOW, Layout, load_layout, save_layout
 from smcc.tui.screens.operator import OperatorScreen
 from smcc.tui.widgets.alerts import AlertsPane
 from smcc.tui.widgets.calendar import CalendarPane
@@ -32,7 +32,7 @@ class MainScreen(OperatorScreen):
     BINDINGS: ClassVar[list[BindingType]] = bindings(RESIZE_KEYS)
     # Below this height the meters give their rows to the queue (unless the operator asks for
     # them with their key); `.-short` / `.-tall` are set on the screen by Textual.
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]  # noqa: RUF012 (typed so by Textual)
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_BELOW, "-tall")]  # noqa: RUF012 (Textual's type)
 
     def __init__(
         self,

@@ -178,3 +178,16 @@ async def test_the_queue_header_stays_one_line_and_says_when_it_is_cut(
         assert tabs.region.height == 1
         line = app.screen._compositor.render_strips()[tabs.region.y].text
         assert (shown or "brand=Nusantel language=en") in line
+
+
+async def test_enter_in_a_dialog_picks_the_highlighted_first_option(store: Store) -> None:
+    app = console_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        queue = _queue(app)
+        await until(pilot, lambda: queue.table.row_count == 4)
+        await pilot.press("F")
+        await until(pilot, lambda: _asking(app, "Filter the queue by"))
+        await pilot.press("enter")  # nothing moved: the first column, department
+        await until(pilot, lambda: _asking(app, "Only this department"))
+        await pilot.press("down", "enter")  # below "any department": the first one, social
+        await until(pilot, lambda: queue.where == MentionFilter(departments=("social",)))

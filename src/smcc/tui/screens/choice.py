@@ -34,8 +34,8 @@ class ChoiceScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
         keys = [key for key, _ in self.options]
-        if self.current in keys:
-            options.highlighted = keys.index(self.current)
+        # The current value, else the first: Enter always picks something, ↓ goes to the second.
+        options.highlighted = keys.index(self.current) if self.current in keys else 0
         options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -383,3 +383,29 @@ async def test_queue_view_for_one_tier(store: Store) -> None:
         await pilot.press("1")  # not part of this view
         await pilot.pause(0.1)
         assert queue.tier == 2
+
+
+async def test_detail_lists_the_links_in_the_post_in_full(store: Store) -> None:
+    scam = make(
+        "scam",
+        "Win a phone! 👉 https://claim-bonus.example/win?id=7. Also (https://x.example/a) "
+        "and again https://claim-bonus.example/win?id=7",
+        tier=1,
+        age=timedelta(minutes=30),
+        sla=timedelta(minutes=10),
+        handle="spammer",
+    )
+    store.insert_batch([scam])
+    app = console_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        detail = app.screen.query_one(DetailPane)
+        target = mention_id(store, "scam")
+        await until(pilot, lambda: detail.mention_id == target)  # breached longest: on top
+        body = detail.query_one("#detail-body")
+        await until(pilot, lambda: "@spammer" in _plain(body))
+        lines = [line.strip() for line in _plain(body).splitlines()]
+        links = [line for line in lines if line.startswith("in the post:")]
+        assert links == [
+            "in the post: https://claim-bonus.example/win?id=7",
+            "in the post: https://x.example/a",
+        ]

@@ -141,8 +141,9 @@ CALENDAR_KEYS: tuple[Key, ...] = (
     Key("this_week", "full_stop", "this_week", "This week", "Back to this week", False, False),
     Key("next_post", "down,j", "select_post(1)", "Next", "Select the next post", False, False),
     Key("previous_post", "up,k", "select_post(-1)", "Prev", "Select the post before", False, False),
+    # Not in the footer (it pushed `q Quit` off at 80 columns); the calendar's header says it.
     Key(
-        "move_post", "enter", "move_post", "Move", "Give the selected post a new time", True, False
+        "move_post", "enter", "move_post", "Move", "Give the selected post a new time", False, False
     ),
 )
 """In the content calendar (`smcc view calendar`, or the pane shown with `w`)."""

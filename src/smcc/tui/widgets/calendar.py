@@ -65,7 +65,9 @@ def render_week(
     sent = sum(1 for i in week.items if i.state is OutboxState.SENT)
     head = Text(week.start.strftime("week of %a %d %b %Y"), style="bold")
     head.append(f" · {planned} planned · {sent} sent", style="dim")
-    head.append("   [ ] weeks" if this_week else "   [ ] weeks · . this week", style="dim")
+    head.append(
+        "   [ ] weeks · ⏎ move" if this_week else "   [ ] weeks · . this week · ⏎ move", style="dim"
+    )
     parts: list[RenderableType] = [head]
     if not week.items:
         parts.append(Text("no posts this week (plan one with `smcc post`)", style="dim"))

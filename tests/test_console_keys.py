@@ -57,3 +57,25 @@ async def test_a_dialogs_key_is_remapped_from_config(tmp_path: Path) -> None:
         await until(pilot, lambda: not isinstance(app.screen, ChoiceScreen))
     assert [e.action for e in store.events()] == []  # closed without routing
     assert not app.notes or all("operator.keys" not in n for n in app.notes)
+
+
+async def test_q_quit_stays_in_the_footer_at_80_columns(tmp_path: Path) -> None:
+    """The footer is cut at the right: a key shown in some state must not push Quit off."""
+    store = seeded_store(tmp_path / "f.db")
+    app = console_app(store)
+
+    def footer() -> str:
+        return app.screen._compositor.render_strips()[-1].text
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        queue = app.screen.query_one(QueuePane)
+        await until(pilot, lambda: queue.table.row_count == 4)
+        await until(pilot, lambda: "q Quit" in footer())
+        await pilot.press("slash", *"nusantel", "enter")
+        await until(pilot, lambda: queue.search == "nusantel")
+        await pilot.pause(0.1)
+        assert "q Quit" in footer()  # search results
+        await pilot.press("w")
+        await until(pilot, lambda: app.focused is not None and app.focused.id == "calendar")
+        await pilot.pause(0.1)
+        assert "q Quit" in footer()  # the calendar has the focus

@@ -175,3 +175,26 @@ async def test_on_the_main_screen_w_shows_the_calendar_with_its_keys(
         assert not pane.display
         assert app.focused is not None
         assert app.focused.id == "queue-table"
+
+
+async def test_the_palette_offers_the_calendars_commands_while_it_is_shown(
+    store: Store, config: Config
+) -> None:
+    from textual.command import CommandList
+
+    plan(store, config)
+    app = calendar_app(store, config)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "week of Mon 23 Nov 2026" in shown(app))
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
+        palette = app.screen
+        await pilot.press(*"show the next week")
+
+        def hits() -> str:
+            return " ".join(str(o.prompt) for o in palette.query_one(CommandList).options)
+
+        await until(pilot, lambda: "Show the next week" in hits())
+        assert "key: ]" in hits()
+        await pilot.press("enter")
+        await until(pilot, lambda: "week of Mon 30 Nov 2026" in shown(app))

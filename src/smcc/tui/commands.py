@@ -7,14 +7,26 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from smcc.tui.keys import ALL_KEYS, Key
+from smcc.tui.keys import ALL_KEYS, CALENDAR_KEYS, Key
+from smcc.tui.widgets.calendar import CalendarPane
+
+_CALENDAR_COMMANDS = frozenset({"next_week", "previous_week", "this_week", "move_post"})
+"""Calendar keys offered by name while a calendar is shown (moving the selection is not)."""
 
 
 class ConsoleCommands(Provider):
     """Offers the actions of `smcc.tui.keys` that make sense from the palette."""
 
     def _keys(self) -> list[Key]:
-        return [k for k in ALL_KEYS if k.palette]
+        keys = [k for k in ALL_KEYS if k.palette]
+        if self._calendar() is not None:
+            keys.extend(k for k in CALENDAR_KEYS if k.id in _CALENDAR_COMMANDS)
+        return keys
+
+    def _calendar(self) -> CalendarPane | None:
+        """The calendar on the screen, when it is shown: its commands act on it."""
+        panes = [p for p in self.screen.query(CalendarPane) if p.display]
+        return panes[0] if panes else None
 
     def _key_help(self, key: Key) -> str:
         # As the footer shows it ("?", not "question_mark"), after the operator's remapping.
@@ -22,12 +34,13 @@ class ConsoleCommands(Provider):
         shown = next((b.binding for b in keys.values() if b.binding.id == key.id), None)
         return f"key: {self.app.get_key_display(shown) if shown else key.key}"
 
-    def _runner(self, action: str) -> Callable[[], Awaitable[None]]:
-        return partial(self.screen.run_action, action)
+    def _runner(self, key: Key) -> Callable[[], Awaitable[None]]:
+        calendar = self._calendar() if key in CALENDAR_KEYS else None
+        return partial((calendar or self.screen).run_action, key.action)
 
     async def discover(self) -> Hits:
         for key in self._keys():
-            yield DiscoveryHit(key.help, self._runner(key.action), help=self._key_help(key))
+            yield DiscoveryHit(key.help, self._runner(key), help=self._key_help(key))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -37,6 +50,6 @@ class ConsoleCommands(Provider):
                 yield Hit(
                     score,
                     matcher.highlight(key.help),
-                    self._runner(key.action),
+                    self._runner(key),
                     help=self._key_help(key),
                 )

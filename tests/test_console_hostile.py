@@ -197,6 +197,12 @@ async def visit_every_post(
         plain = widget_text(detail.query_one("#detail-body", Static))
         assert FORBIDDEN.search(plain) is None, mention.external_id
         seen.add(mention.external_id)
+        # The queue row: the same text on one line, markup as characters.
+        cells = [cell.plain for cell in queue.table.get_row(str(current))]
+        assert all("\n" not in cell for cell in cells)
+        if mention.external_id == "markup":
+            assert cells[2] == "@[link=https://evil.example]ops[/link]"
+            assert cells[3].startswith("[bold]not bold[/bold] [link=https://evil.example/pay]")
         check_post(mention.external_id, plain, detail)
     assert len(seen) == checks
 

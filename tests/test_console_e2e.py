@@ -74,7 +74,9 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
     subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True, timeout=10)
 
 
-def start_console(tmux: Tmux, tmp_path: Path) -> tuple[Path, Path]:
+def start_console(
+    tmux: Tmux, tmp_path: Path, size: tuple[int, int] = (80, 24)
+) -> tuple[Path, Path]:
     config = tmp_path / "config.toml"
     config.write_text(CONFIG, encoding="utf-8")
     db = tmp_path / "e2e.db"
@@ -82,12 +84,16 @@ def start_console(tmux: Tmux, tmp_path: Path) -> tuple[Path, Path]:
         f"cd {tmp_path} && TEXTUAL_ANIMATIONS=none {sys.executable} -m smcc "
         f"--config {config} --db {db}; echo SMCC-EXIT=$?; sleep 60"
     )
-    tmux.run("new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", command)
+    width, height = size
+    tmux.run("new-session", "-d", "-s", "e2e", "-x", str(width), "-y", str(height), command)
     return config, db
 
 
-def test_console_ingests_and_claims_with_keys(tmux: Tmux, tmp_path: Path) -> None:
-    _, db = start_console(tmux, tmp_path)
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=["80x24", "200x60"])
+def test_console_ingests_and_claims_with_keys(
+    tmux: Tmux, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    _, db = start_console(tmux, tmp_path, size)
     tmux.wait_for("ingesting demo connected")
     for title in ("Queues", "Live feed", "Detail", "c Claim", "operator e2e-op"):
         tmux.wait_for(title, timeout=5)
@@ -124,7 +130,7 @@ def test_console_ingests_and_claims_with_keys(tmux: Tmux, tmp_path: Path) -> Non
     tmux.wait_for("Search mentions", timeout=10)
     tmux.keys("-l", word)
     tmux.keys("Enter")
-    screen = tmux.wait_for(" found · esc: back", timeout=10)
+    screen = tmux.wait_for(" found · esc: back", timeout=10)  # not while "searching…"
     assert f"search  {word}" in screen
     found = re.search(r"· ([\d,]+)\+? found", screen)
     assert found is not None

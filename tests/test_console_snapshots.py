@@ -54,7 +54,7 @@ def test_main_screen(snap_compare: SnapCompare, store: Store, size: tuple[int, i
     assert snap_compare(console_app(store), terminal_size=size, run_before=_settle)
 
 
-def test_main_screen_with_alert(snap_compare: SnapCompare, store: Store) -> None:
+def open_crisis(store: Store) -> None:
     store.open_alert(
         Alert(
             kind=AlertKind.SENTIMENT_DROP,
@@ -64,6 +64,10 @@ def test_main_screen_with_alert(snap_compare: SnapCompare, store: Store) -> None
             since=NOW,
         )
     )
+
+
+def test_main_screen_with_alert(snap_compare: SnapCompare, store: Store) -> None:
+    open_crisis(store)
     assert snap_compare(console_app(store), terminal_size=(80, 24), run_before=_settle)
 
 
@@ -104,15 +108,7 @@ def views_store(store: Store) -> Store:
     from smcc.models import OutboxItem, OutboxState
     from smcc.outbox import Outbox
 
-    store.open_alert(
-        Alert(
-            kind=AlertKind.SENTIMENT_DROP,
-            brand="Nusantel",
-            severity=9,
-            description="sentiment fell from +0.1 to -0.6 in 10 minutes",
-            since=NOW,
-        )
-    )
+    open_crisis(store)
     outbox = Outbox(store, console_config(APPROVAL))
     for days, text in ((1, "Maintenance tonight in Jakarta"), (3, "[bold]Quiz[/bold] \x1b[31mday")):
         outbox.post("demo", text, NOW + timedelta(days=days))

@@ -163,7 +163,8 @@ def test_console_views_while_another_process_ingests_and_takes_over(
         while not db.exists() or Store.open(db).lease("ingest") is None:
             assert time.monotonic() < deadline, "smcc ingest did not take the lease"
             time.sleep(0.1)
-        start_console(tmux, tmp_path)
+        # Wide: the status line names the other process (host:pid) before its sources' health.
+        start_console(tmux, tmp_path, (160, 40))
         tmux.wait_for("viewing ingest by")
         tmux.wait_for(": demo connected", timeout=10)  # the health `smcc ingest` published
         ingester.send_signal(signal.SIGKILL)

@@ -70,7 +70,8 @@ def render_week(
     )
     parts: list[RenderableType] = [head]
     if not week.items:
-        parts.append(Text("no posts this week (plan one with `smcc post`)", style="dim"))
+        when = "this week" if this_week else "that week"
+        parts.append(Text(f"no posts {when} (plan one with `smcc post`)", style="dim"))
     line_of_selected = 0
     source = None
     for item in in_order(week):

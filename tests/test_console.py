@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from rich.text import Text
+from textual.command import CommandList
 from textual.widgets import Static
 
 from console_app import console_app, until
@@ -262,6 +263,33 @@ async def test_alerts_banner_appears_and_goes(store: Store, db: Path) -> None:
         await until(pilot, lambda: not banner.display, timeout=2)
 
 
+@pytest.mark.parametrize(("size", "lines"), [((80, 24), 2), ((120, 40), 4)])
+async def test_many_alerts_fit_the_banner_with_a_count_of_the_rest(
+    store: Store, size: tuple[int, int], lines: int
+) -> None:
+    for n, keyword in enumerate(("#nusantel", "#nusantelcare", "nusantel", "nusa tel")):
+        store.open_alert(
+            Alert(
+                kind=AlertKind.VOLUME_SPIKE,
+                brand="Nusantel",
+                keyword=keyword,
+                severity=4 + n,
+                description=f"{keyword}: spike",
+                since=NOW,
+            )
+        )
+    app = console_app(store)
+    async with app.run_test(size=size) as pilot:
+        banner = app.screen.query_one(AlertsPane)
+        await until(pilot, lambda: len(banner.alerts) == 4)
+        shown = _plain(banner.query_one("#alert-lines")).splitlines()
+        assert len(shown) == lines
+        assert banner.region.height == lines
+        assert "SEVERITY 7  Nusantel (nusa tel) since 08:00" in shown[0]  # most severe first
+        if lines == 2:
+            assert shown[1].strip() == "+3 more alerts · a: jump to the mentions of one"
+
+
 async def test_hostile_text_is_shown_as_data(store: Store) -> None:
     app = console_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -313,8 +341,17 @@ async def test_help_panel_and_command_palette(store: Store) -> None:
         await until(pilot, lambda: not app.screen.query("HelpPanel"))
         await pilot.press("ctrl+p")
         await until(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
+        palette = app.screen
+
+        def hits() -> str:
+            return " ".join(str(o.prompt) for o in palette.query_one(CommandList).options)
+
+        await pilot.press(*"hide the key bindings")
+        await until(pilot, lambda: "Show or hide the key bindings" in hits())
+        assert "key: ?" in hits()  # as the footer shows it, not "question_mark"
+        await pilot.press(*(["backspace"] * len("hide the key bindings")))
         await pilot.press(*"claim the selected")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: "Claim the selected mention" in hits())
         await pilot.press("enter")
         await until(pilot, lambda: first is not None and store.claimed_by(first) == "ayu")
 
@@ -346,3 +383,29 @@ async def test_queue_view_for_one_tier(store: Store) -> None:
         await pilot.press("1")  # not part of this view
         await pilot.pause(0.1)
         assert queue.tier == 2
+
+
+async def test_detail_lists_the_links_in_the_post_in_full(store: Store) -> None:
+    scam = make(
+        "scam",
+        "Win a phone! 👉 https://claim-bonus.example/win?id=7. Also (https://x.example/a) "
+        "and again https://claim-bonus.example/win?id=7",
+        tier=1,
+        age=timedelta(minutes=30),
+        sla=timedelta(minutes=10),
+        handle="spammer",
+    )
+    store.insert_batch([scam])
+    app = console_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        detail = app.screen.query_one(DetailPane)
+        target = mention_id(store, "scam")
+        await until(pilot, lambda: detail.mention_id == target)  # breached longest: on top
+        body = detail.query_one("#detail-body")
+        await until(pilot, lambda: "@spammer" in _plain(body))
+        lines = [line.strip() for line in _plain(body).splitlines()]
+        links = [line for line in lines if line.startswith("in the post:")]
+        assert links == [
+            "in the post: https://claim-bonus.example/win?id=7",
+            "in the post: https://x.example/a",
+        ]

@@ -6,6 +6,7 @@ Polls `capture-pane` for the expected text instead of sleeping a fixed time.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -73,7 +74,9 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
     subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True, timeout=10)
 
 
-def start_console(tmux: Tmux, tmp_path: Path) -> tuple[Path, Path]:
+def start_console(
+    tmux: Tmux, tmp_path: Path, size: tuple[int, int] = (80, 24)
+) -> tuple[Path, Path]:
     config = tmp_path / "config.toml"
     config.write_text(CONFIG, encoding="utf-8")
     db = tmp_path / "e2e.db"
@@ -81,12 +84,16 @@ def start_console(tmux: Tmux, tmp_path: Path) -> tuple[Path, Path]:
         f"cd {tmp_path} && TEXTUAL_ANIMATIONS=none {sys.executable} -m smcc "
         f"--config {config} --db {db}; echo SMCC-EXIT=$?; sleep 60"
     )
-    tmux.run("new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", command)
+    width, height = size
+    tmux.run("new-session", "-d", "-s", "e2e", "-x", str(width), "-y", str(height), command)
     return config, db
 
 
-def test_console_ingests_and_claims_with_keys(tmux: Tmux, tmp_path: Path) -> None:
-    _, db = start_console(tmux, tmp_path)
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=["80x24", "200x60"])
+def test_console_ingests_and_claims_with_keys(
+    tmux: Tmux, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    _, db = start_console(tmux, tmp_path, size)
     tmux.wait_for("ingesting demo connected")
     for title in ("Queues", "Live feed", "Detail", "c Claim", "operator e2e-op"):
         tmux.wait_for(title, timeout=5)
@@ -113,6 +120,23 @@ def test_console_ingests_and_claims_with_keys(tmux: Tmux, tmp_path: Path) -> Non
         assert reply.operator == "e2e-op"
         assert reply.text.startswith("Thanks @")
         assert reply.text.endswith(", we are on it. e2e-op")
+    # Full-text search: a word of the claimed mention; its results are the queue.
+    with Store.open(db, create=False) as store:
+        claimed = next(e.mention_id for e in store.events() if e.action == "claim")
+        mention = store.get_mention(claimed or 0)
+        assert mention is not None
+    word = max(re.findall(r"[^\W\d_]{4,}", mention.text), key=len)
+    tmux.keys("/")
+    tmux.wait_for("Search mentions", timeout=10)
+    tmux.keys("-l", word)
+    tmux.keys("Enter")
+    screen = tmux.wait_for(" found · esc: back", timeout=10)  # not while "searching…"
+    assert f"search  {word}" in screen
+    found = re.search(r"· ([\d,]+)\+? found", screen)
+    assert found is not None
+    assert int(found.group(1).replace(",", "")) >= 1  # at least the claimed mention
+    tmux.keys("Escape")
+    tmux.wait_for(" T1 ", timeout=10)
     tmux.keys("q")
     tmux.wait_for("SMCC-EXIT=0", timeout=20)
     with Store.open(db, create=False) as store:
@@ -139,8 +163,10 @@ def test_console_views_while_another_process_ingests_and_takes_over(
         while not db.exists() or Store.open(db).lease("ingest") is None:
             assert time.monotonic() < deadline, "smcc ingest did not take the lease"
             time.sleep(0.1)
-        start_console(tmux, tmp_path)
+        # Wide: the status line names the other process (host:pid) before its sources' health.
+        start_console(tmux, tmp_path, (160, 40))
         tmux.wait_for("viewing ingest by")
+        tmux.wait_for(": demo connected", timeout=10)  # the health `smcc ingest` published
         ingester.send_signal(signal.SIGKILL)
         ingester.wait(10)
         tmux.wait_for("ingesting demo connected", timeout=15)  # took over from the dead holder

@@ -161,3 +161,33 @@ def test_with_filter_replaces_one_column_and_empties_to_none() -> None:
     assert both == MentionFilter(departments=("social",), brands=("Nusantel",))
     assert base == MentionFilter(departments=("social",))  # not changed in place
     assert with_filter(with_filter(both, "brand", None), "department", None) is None
+
+
+@pytest.mark.parametrize(("width", "shown"), [(80, "brand=Nusantel language=…"), (140, "")])
+async def test_the_queue_header_stays_one_line_and_says_when_it_is_cut(
+    store: Store, width: int, shown: str
+) -> None:
+    app = console_app(store)
+    async with app.run_test(size=(width, 24)) as pilot:
+        queue = _queue(app)
+        await until(pilot, lambda: queue.table.row_count == 4)
+        queue.set_where(MentionFilter(brands=("Nusantel",), languages=("en",)))
+        await until(pilot, lambda: "language=en" in _tabs(queue))
+        await pilot.pause(0.1)
+        tabs = queue.query_one("#tier-tabs")
+        assert tabs.region.height == 1
+        line = app.screen._compositor.render_strips()[tabs.region.y].text
+        assert (shown or "brand=Nusantel language=en") in line
+
+
+async def test_enter_in_a_dialog_picks_the_highlighted_first_option(store: Store) -> None:
+    app = console_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        queue = _queue(app)
+        await until(pilot, lambda: queue.table.row_count == 4)
+        await pilot.press("F")
+        await until(pilot, lambda: _asking(app, "Filter the queue by"))
+        await pilot.press("enter")  # nothing moved: the first column, department
+        await until(pilot, lambda: _asking(app, "Only this department"))
+        await pilot.press("down", "enter")  # below "any department": the first one, social
+        await until(pilot, lambda: queue.where == MentionFilter(departments=("social",)))

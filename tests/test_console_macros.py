@@ -124,7 +124,7 @@ async def test_the_palette_offers_every_macro_and_runs_it(store: Store) -> None:
         hits = [h async for h in provider.discover() if isinstance(h, DiscoveryHit)]
         offered = {h.display: h.help for h in hits if str(h.display).startswith("Run macro")}
         assert offered == {
-            "Run macro ack: acknowledge and close": "key: ctrl+o",
+            "Run macro ack: acknowledge and close": "key: ^o",  # as the footer shows ctrl+o
             "Run macro tag_only": "no key",
             "Run macro bad_text": "no key",
         }

@@ -139,3 +139,26 @@ async def test_meters_hide_on_a_short_screen_and_show_on_request(store_path: Pat
     async with app.run_test(size=(200, 60)) as pilot:
         await pilot.pause(0.1)
         assert _meters(app.screen).display
+
+
+async def test_in_a_narrow_column_each_series_takes_two_lines_and_keeps_its_sparkline(
+    store_path: Path,
+) -> None:
+    app = console_app(Store.open(store_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("g")
+        pane = _meters(app.screen)
+        await until(pilot, lambda: bool(pane.query(Sparkline)) and pane.has_class("-narrow"))
+        await pilot.pause(0.1)
+        for line in pane.query(Sparkline):
+            assert line.region.width >= pane.content_size.width - 2  # the whole second line
+        rows = pane.query(MeterRow)
+        assert rows
+        assert all(row.region.height == 2 for row in rows)
+    app = console_app(Store.open(store_path))
+    async with app.run_test(size=(200, 60)) as pilot:
+        pane = _meters(app.screen)
+        await until(pilot, lambda: bool(pane.query(MeterRow)))
+        await pilot.pause(0.1)
+        assert not pane.has_class("-narrow")
+        assert all(row.region.height == 1 for row in pane.query(MeterRow))

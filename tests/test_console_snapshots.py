@@ -14,10 +14,10 @@ import pytest
 from textual.pilot import Pilot
 
 from console_app import RecordingApp, console_app, until
-from console_seed import NOW, mention_id, seeded_store
+from console_seed import NOW, console_config, mention_id, seeded_store
 from smcc.models import Alert, AlertKind
 from smcc.store import Store
-from smcc.tui.screens.view import ViewScreen
+from smcc.tui.screens.view import VIEWS, ViewScreen
 from smcc.tui.widgets.detail import DetailPane
 from smcc.tui.widgets.feed import FeedPane
 from smcc.tui.widgets.queue import QueuePane
@@ -54,7 +54,7 @@ def test_main_screen(snap_compare: SnapCompare, store: Store, size: tuple[int, i
     assert snap_compare(console_app(store), terminal_size=size, run_before=_settle)
 
 
-def test_main_screen_with_alert(snap_compare: SnapCompare, store: Store) -> None:
+def open_crisis(store: Store) -> None:
     store.open_alert(
         Alert(
             kind=AlertKind.SENTIMENT_DROP,
@@ -64,34 +64,11 @@ def test_main_screen_with_alert(snap_compare: SnapCompare, store: Store) -> None
             since=NOW,
         )
     )
+
+
+def test_main_screen_with_alert(snap_compare: SnapCompare, store: Store) -> None:
+    open_crisis(store)
     assert snap_compare(console_app(store), terminal_size=(80, 24), run_before=_settle)
-
-
-def test_queue_view(snap_compare: SnapCompare, store: Store) -> None:
-    app = console_app(store, screen=lambda d: ViewScreen(d, "queue", tier=1))
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_settle)
-
-
-def test_detail_view(snap_compare: SnapCompare, store: Store) -> None:
-    store.set_selection("ayu", mention_id(store, "t1-ok"))
-    app = console_app(store, screen=lambda d: ViewScreen(d, "detail"))
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_settle)
-
-
-def _meters_loaded(app: RecordingApp) -> bool:
-    return len(app.screen.query(".meter-label")) >= 2
-
-
-async def _settle_meters(pilot: Pilot[None]) -> None:
-    app = pilot.app
-    assert isinstance(app, RecordingApp)
-    await until(pilot, lambda: _meters_loaded(app))
-    await pilot.pause(0.2)
-
-
-def test_meters_view(snap_compare: SnapCompare, store: Store) -> None:
-    app = console_app(store, screen=lambda d: ViewScreen(d, "meters"))
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_settle_meters)
 
 
 def test_queue_view_wall_theme(snap_compare: SnapCompare, store: Store) -> None:
@@ -101,7 +78,6 @@ def test_queue_view_wall_theme(snap_compare: SnapCompare, store: Store) -> None:
 
 def test_composer_over_the_limit(snap_compare: SnapCompare, store: Store) -> None:
     """The composer at 80×24 with a canned reply inserted and text past a tight limit."""
-    from console_seed import console_config
     from smcc.tui.screens.composer import ComposerScreen
 
     config = console_config(
@@ -121,21 +97,66 @@ def test_composer_over_the_limit(snap_compare: SnapCompare, store: Store) -> Non
     assert snap_compare(console_app(store, config), terminal_size=(80, 24), run_before=compose)
 
 
-def test_calendar_view(snap_compare: SnapCompare, store: Store) -> None:
-    from console_seed import console_config
+SIZES = [(80, 24), (200, 60)]
+APPROVAL = "[sources.demo]\ntype = 'demo'\n[outbox.approval]\ntiers = [1]\napprovers = ['ayu']\n"
+
+
+@pytest.fixture
+def views_store(store: Store) -> Store:
+    """The seeded mentions plus what the other views show: an alert, the week's posts (one with
+    hostile text), replies waiting for approval, and the operator's selection."""
+    from smcc.models import OutboxItem, OutboxState
     from smcc.outbox import Outbox
 
-    config = console_config("[sources.demo]\ntype = 'demo'\n")
-    outbox = Outbox(store, config)
+    open_crisis(store)
+    outbox = Outbox(store, console_config(APPROVAL))
     for days, text in ((1, "Maintenance tonight in Jakarta"), (3, "[bold]Quiz[/bold] \x1b[31mday")):
         outbox.post("demo", text, NOW + timedelta(days=days))
-    app = console_app(store, config, lambda d: ViewScreen(d, "calendar"))
+    for external_id, text in (("t1-late", "we are on it"), ("t1-warn", "sorry, looking")):
+        # Written directly: Outbox.reply would stamp them with the real clock.
+        reply = OutboxItem(
+            kind="reply",
+            source="demo",
+            text=text,
+            mention_id=mention_id(store, external_id),
+            state=OutboxState.PENDING_APPROVAL,
+            idempotency_key=f"snap-{external_id}",
+            operator="budi",
+            created_at=NOW,
+        )
+        store.outbox_add(reply, "budi")
+    store.set_selection("ayu", mention_id(store, "t1-ok"))
+    return store
+
+
+def _view_loaded(app: RecordingApp, view: str) -> bool:
+    from smcc.tui.widgets.alerts import AlertsPane
+    from smcc.tui.widgets.approvals import ApprovalsPane
+    from smcc.tui.widgets.calendar import CalendarPane
+
+    screen = app.screen
+    if view == "meters":
+        return len(screen.query(".meter-label")) >= 2
+    if view == "alerts":
+        return bool(screen.query_one(AlertsPane).alerts)
+    if view == "calendar":
+        return screen.query_one(CalendarPane).week is not None
+    if view == "approvals":
+        panes = screen.query(ApprovalsPane)  # inside the outbox desk, mounted after the screen
+        return bool(panes) and len(panes.first().items) == 2
+    return _loaded(app)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "200x60"])
+@pytest.mark.parametrize("view", VIEWS)
+def test_view(
+    snap_compare: SnapCompare, views_store: Store, view: str, size: tuple[int, int]
+) -> None:
+    """Each `smcc view NAME` at both sizes."""
+    app = console_app(views_store, console_config(APPROVAL), screen=lambda d: ViewScreen(d, view))
 
     async def loaded(pilot: Pilot[None]) -> None:
-        from smcc.tui.widgets.calendar import CalendarPane
+        await until(pilot, lambda: _view_loaded(app, view))
+        await pilot.pause(0.2)  # the last reload's repaint
 
-        pane = pilot.app.screen.query_one(CalendarPane)
-        await until(pilot, lambda: pane.week is not None)
-        await pilot.pause(0.2)
-
-    assert snap_compare(app, terminal_size=(80, 24), run_before=loaded)
+    assert snap_compare(app, terminal_size=size, run_before=loaded)

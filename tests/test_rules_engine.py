@@ -349,3 +349,21 @@ def test_mentions_that_match_alike_share_an_outcome_but_not_their_values() -> No
     engine.triage([third])
     assert third.triage is not None
     assert third.triage.tags == ["angry"]
+
+
+def test_a_post_by_the_brands_own_account_is_tier_3_whatever_it_says() -> None:
+    engine = RuleEngine(
+        config(
+            rule(
+                "outage", 'when.any = ["gangguan", "down"]', '{ tier = 1, department = "network" }'
+            ),
+            extra='[[brands]]\nname = "Kopi Senja"\nhandles = ["@KopiSenja", "@kopisenja_id"]\n',
+        )
+    )
+    ours = mention("Halo @dimastekno, kami sudah mengetahui gangguan ini")
+    ours.author.handle = "KopiSenja_ID"  # as the platform writes it: no @, any case
+    triage, explanation = engine.decide(ours)
+    assert (triage.tier, triage.rule, triage.sla_due) == (3, "own account", None)
+    assert explanation.summary() == ("own account: posted by the brand's own account @kopisenja_id")
+    # Anyone else saying the same is still triaged by the rules.
+    assert engine.decide(mention("gangguan lagi"))[0].tier == 1

@@ -918,3 +918,27 @@ def test_close_waits_for_a_query_running_in_another_thread(tmp_path: Path) -> No
     assert seen == [0]
     with pytest.raises(sqlite3.ProgrammingError):
         store.conn.execute("SELECT 1")
+
+
+def test_a_lone_surrogate_in_the_raw_payload_is_stored_as_a_replacement(store: Store) -> None:
+    # A platform's JSON may carry a `\ud800` escape without its pair: not UTF-8, SQLite refuses it.
+    m = mention("sur")
+    m.raw = {"text": "half \ud800 pair", "nested": ["\udfff"]}
+    assert store.insert_batch([m]).inserted == 1
+    (back,) = store.iter_mentions()
+    assert back.raw == {"text": "half \ufffd pair", "nested": ["\ufffd"]}
+
+
+def test_ingest_health_is_published_and_moves_the_leases_counter_only_when_it_changes(
+    store: Store,
+) -> None:
+    rows = [{"name": "demo", "state": "connected", "until": None, "reason": ""}]
+    before = store.changes()["leases"]
+    store.publish_health("host:1", rows)
+    assert store.ingest_health() == ("host:1", rows)
+    moved = store.changes()["leases"]
+    assert moved > before
+    store.publish_health("host:1", rows)  # every lease renewal: nothing new
+    assert store.changes()["leases"] == moved
+    store.publish_health("host:1", [{**rows[0], "state": "failing", "reason": "401"}])
+    assert store.changes()["leases"] > moved

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smcc.textclean import clean_text, one_line
+from smcc.textclean import clean_text, one_line, valid_unicode
 
 
 @pytest.mark.parametrize(
@@ -25,6 +25,7 @@ from smcc.textclean import clean_text, one_line
         ("e\u0301", "é"),  # NFC
         ("Привет, мир 👋", "Привет, мир 👋"),
         ("  padded  ", "padded"),
+        ("half \ud800 pair \udfff", "half \ufffd pair \ufffd"),  # lone surrogates (JSON escapes)
     ],
 )
 def test_clean_text(raw: str, clean: str) -> None:
@@ -35,3 +36,9 @@ def test_one_line_flattens_and_cuts() -> None:
     assert one_line("a\n b\t\tc") == "a b c"
     assert one_line("abcdefghij", width=5) == "abcd…"
     assert one_line("abc", width=5) == "abc"
+
+
+def test_valid_unicode_replaces_only_lone_surrogates() -> None:
+    assert valid_unicode("ascii [bold]\x1b") == "ascii [bold]\x1b"
+    assert valid_unicode("a\udc00b 😀 \u200b") == "a\ufffdb 😀 \u200b"
+    valid_unicode("x\ud800").encode("utf-8")  # storable

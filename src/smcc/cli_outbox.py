@@ -13,7 +13,7 @@ import json
 import sys
 import time
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,12 @@ from rich.table import Table
 from rich.text import Text
 
 from smcc.cli import EXIT_PROBLEM, EXIT_USAGE, Ctx, common, err, fail, out, pass_ctx
-from smcc.config import Config, parse_duration
+from smcc.config import Config
 from smcc.ingest import LEASE, LEASE_TTL, RENEW_EVERY
 from smcc.jsonout import json_text
 from smcc.macros import run_macro
 from smcc.models import OutboxItem, OutboxState, utcnow
-from smcc.outbox import Outbox, OutboxError, Sender
+from smcc.outbox import Outbox, OutboxError, Sender, parse_time
 from smcc.store import Store, process_identity
 from smcc.textclean import one_line
 
@@ -36,22 +36,10 @@ WAIT_DEFAULT = 60.0
 
 def parse_at(value: str, config: Config) -> datetime:
     """`--at`: ISO 8601 (no zone: the operator's time zone) or `+DURATION` from now."""
-    text = value.strip()
-    if text.startswith("+"):
-        try:
-            return utcnow() + parse_duration(text[1:])
-        except ValueError as exc:
-            raise OutboxError(f"--at {value!r}: {exc}") from None
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise OutboxError(
-            f"--at {value!r}: not a time; write e.g. 2026-11-24T09:00 (your time zone, "
-            f"{config.operator.timezone}), 2026-11-24T09:00+07:00, or +2h"
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zoneinfo.ZoneInfo(config.operator.timezone))
-    return parsed.astimezone(UTC)
+        return parse_time(value, config.operator.timezone, utcnow())
+    except ValueError as exc:
+        raise OutboxError(f"--at {value!r}: {exc}") from None
 
 
 def not_too_old(when: datetime, value: str, config: Config) -> datetime:

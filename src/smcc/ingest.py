@@ -12,8 +12,9 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from smcc.alerting import AlertWatcher
 from smcc.analysis.analyzer import MentionAnalyzer
@@ -25,6 +26,7 @@ from smcc.pipeline import Pipeline, PipelineStats
 from smcc.rules.engine import AlertBoard, RuleEngine
 from smcc.rules.live import LiveRules
 from smcc.sources import Source
+from smcc.sources.base import HealthState, SourceHealth
 from smcc.store import LeaseInfo, Store, process_identity
 
 LEASE = "ingest"
@@ -121,11 +123,42 @@ async def run(
 
 async def _renew(ingest: IngestRun) -> None:
     while True:
+        # Consoles that only view show the sources' health from here (`smcc` status line).
+        with contextlib.suppress(Exception):  # a busy database: the next renewal says it
+            await asyncio.to_thread(
+                ingest.store.publish_health, ingest.holder, health_rows(ingest.pipeline.sources)
+            )
         await asyncio.sleep(RENEW_EVERY)
         if not await asyncio.to_thread(ingest.store.acquire_lease, LEASE, ingest.holder, LEASE_TTL):
             # Someone took over while we stalled: two ingesters must never run at once.
             ingest.stop()
             return
+
+
+def health_rows(sources: Sequence[Source]) -> list[dict[str, Any]]:
+    """Each source's health as JSON-ready rows (see `source_health`)."""
+    return [
+        {
+            "name": s.name,
+            "state": s.health.state.value,
+            "until": s.health.until.isoformat() if s.health.until else None,
+            "reason": s.health.reason,
+        }
+        for s in sources
+    ]
+
+
+def source_health(rows: list[dict[str, Any]]) -> list[tuple[str, SourceHealth]]:
+    """The rows of `health_rows` back as (name, health); rows it cannot read are left out."""
+    out: list[tuple[str, SourceHealth]] = []
+    for row in rows:
+        try:
+            until = datetime.fromisoformat(row["until"]) if row.get("until") else None
+            health = SourceHealth(HealthState(row["state"]), until=until, reason=row["reason"])
+        except (KeyError, TypeError, ValueError):  # written by another version of smcc
+            continue
+        out.append((str(row["name"]), health))
+    return out
 
 
 async def _send(sender: Sender) -> None:

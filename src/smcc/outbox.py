@@ -34,12 +34,13 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import regex
 
-from smcc.config import Config
+from smcc.config import Config, parse_duration
 from smcc.models import Mention, OutboxItem, OutboxState, utcnow
 from smcc.sources import Source, SourceUnavailable, build_source
 from smcc.sources.base import SourceError
@@ -99,6 +100,25 @@ class OutboxError(Exception):
 
 # ---------------------------------------------------------------------------------------------
 # Text: placeholders, templates, limits
+
+
+def parse_time(value: str, timezone: str, now: datetime) -> datetime:
+    """A time an operator wrote (`smcc post --at`, `smcc schedule move`, the console's calendar):
+    ISO 8601 (without a zone: in `timezone`) or `+DURATION` from `now`. ValueError says what to
+    write instead."""
+    text = value.strip()
+    if text.startswith("+"):
+        return now + parse_duration(text[1:])
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"not a time; write e.g. 2026-11-24T09:00 (your time zone, {timezone}), "
+            "2026-11-24T09:00+07:00, or +2h"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(timezone))
+    return parsed.astimezone(UTC)
 
 
 def text_length(platform: str, text: str) -> int:

@@ -23,7 +23,7 @@ from smcc.config import PipelineSettings
 from smcc.models import Mention
 from smcc.sources.base import Backoff, Fetched, HealthState, Source, SourceError
 from smcc.store import BatchResult, PreparedBatch, Store, prepare_batch
-from smcc.textclean import clean_text
+from smcc.textclean import clean_text, valid_unicode
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +60,20 @@ class Triager(Protocol):
 
 
 def normalise(batch: list[Mention]) -> None:
-    """Clean untrusted text in place (controls, escape sequences, bidi overrides; NFC)."""
+    """Clean untrusted text in place (controls, escape sequences, bidi overrides; NFC). Handles,
+    ids and links keep what they were (they are keys and addresses) but lose lone surrogates,
+    which SQLite cannot store; the console cleans them when it shows them."""
     for mention in batch:
         mention.text = clean_text(mention.text)
         author = mention.author
         author.display_name = clean_text(author.display_name)
+        author.handle = valid_unicode(author.handle)
+        mention.url = valid_unicode(mention.url)
+        mention.external_id = valid_unicode(mention.external_id)
+        if mention.conversation_id is not None:
+            mention.conversation_id = valid_unicode(mention.conversation_id)
+        if mention.reply_to_id is not None:
+            mention.reply_to_id = valid_unicode(mention.reply_to_id)
 
 
 class RecentKeys:

@@ -25,16 +25,28 @@ _ESCAPES = re.compile(
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Bidi embeddings, overrides and isolates (LRE … RLO, LRI … PDI): they can reorder what is shown.
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
-_ANY_SPECIAL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_ANY_SPECIAL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# A surrogate left alone in a str (from a JSON `\ud800` escape without its pair; json.loads joins
+# real pairs) cannot be encoded as UTF-8: SQLite refuses the whole batch that carries it.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD (�), so it can be stored and shown."""
+    if text.isascii():
+        return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def clean_text(text: str) -> str:
-    """Text safe to store and show: NFC, no escape sequences, controls or bidi overrides."""
+    """Text safe to store and show: NFC, no escape sequences, controls, bidi overrides or lone
+    surrogates."""
     if _ANY_SPECIAL.search(text):
         text = _ESCAPES.sub("", text)
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         text = _CONTROLS.sub("", text)
         text = _BIDI.sub("", text)
+        text = _SURROGATE.sub("\ufffd", text)
     if not text.isascii() and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     return text.strip()

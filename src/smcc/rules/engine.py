@@ -131,6 +131,14 @@ class CompiledRule:
 
 
 _DEFAULT_EXPLANATION_FIELDS = ("tier", "department")
+OWN_ACCOUNT = "own account"
+"""The rule name of a post by one of the brands' own handles (`[[brands]] handles`): tier 3."""
+
+
+def _handle_key(handle: str) -> str:
+    return handle.strip().lstrip("@").casefold()
+
+
 _OUTCOME_CACHE = 20_000
 """Distinct outcomes kept; the cache is emptied when full (cheap, and rarely happens)."""
 _Part = tuple[int, tuple[str, ...], tuple[str, ...]]
@@ -209,6 +217,11 @@ class RuleEngine:
         self.clocks = {
             name: SlaClock(dept.business_hours) for name, dept in config.departments.items()
         }
+        # Posts of the brands' own accounts (our replies as they come back from the platform,
+        # our announcements) are no work for the queue, whatever words they use.
+        self._own_handles = frozenset(
+            _handle_key(h) for brand in config.brands for h in brand.handles
+        )
         self._default_sla = self._policy_sla(config.default.department, config.default.tier)
         self._default_json = Explanation(
             rule="default",
@@ -256,6 +269,8 @@ class RuleEngine:
         return triage, Explanation.from_json(triage.explanation)
 
     def _decide(self, mention: Mention) -> Triage:
+        if self._own_handles and _handle_key(mention.author.handle) in self._own_handles:
+            return self._own_triage(mention)
         f, matched = self.matching(mention)
         if not matched:
             return self._default_triage(mention)
@@ -334,6 +349,12 @@ class RuleEngine:
         return self._triage(
             mention, default.tier, default.department, sla, [], 0.0, "default", self._default_json
         )
+
+    def _own_triage(self, mention: Mention) -> Triage:
+        held = f"posted by the brand's own account @{_handle_key(mention.author.handle)}"
+        why = Explanation(rule=OWN_ACCOUNT, matched=[RuleMatch(OWN_ACCOUNT, [held], [])])
+        department = self.config.default.department
+        return self._triage(mention, 3, department, None, [], 0.0, OWN_ACCOUNT, why.to_json())
 
     def _policy_sla(self, department: str, tier: Tier) -> timedelta | None:
         policy = self.config.departments.get(department)

@@ -43,6 +43,7 @@ from smcc.store.console import (
 )
 from smcc.store.outbox import OutboxStore, event_from_row
 from smcc.store.schema import APPLICATION_ID, LATEST, MIGRATIONS
+from smcc.textclean import valid_unicode
 
 BUSY_TIMEOUT_MS = 10_000
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -223,6 +224,11 @@ _to_json = json.JSONEncoder(ensure_ascii=False).encode
 _to_json_any = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
+def _raw_json(raw: dict[str, Any]) -> str:
+    # A platform's payload may hold a lone surrogate (a JSON `\\ud800` escape): not UTF-8.
+    return valid_unicode(_to_json_any(raw))
+
+
 def _mention_params(m: Mention) -> tuple[Any, ...]:
     # On the ingest hot path (bench/ingest.py): format each value once, skip empty JSON.
     t = m.triage
@@ -261,7 +267,7 @@ def _mention_params(m: Mention) -> tuple[Any, ...]:
         t.explanation if t else None,
         t.score if t else 0.0,
         m.status.value,
-        _to_json_any(m.raw) if m.raw else "{}",
+        _raw_json(m.raw) if m.raw else "{}",
         m.is_question,
         m.influence,
     )
@@ -1324,3 +1330,28 @@ class Store(OutboxStore):
             "SELECT value FROM smcc_meta WHERE key = ?", (f"selection:{operator}",)
         ).fetchone()
         return int(row[0]) if row and row[0].isdigit() else None
+
+    def publish_health(self, holder: str, sources: list[dict[str, Any]]) -> None:
+        """The ingest lease holder's sources' health, for consoles that only view; the `leases`
+        counter moves only when it changed (the holder publishes it on every renewal)."""
+        value = _to_json({"holder": holder, "sources": sources})
+        with self.transaction() as conn:
+            row = conn.execute("SELECT value FROM smcc_meta WHERE key = 'ingest_health'").fetchone()
+            if row is not None and row[0] == value:
+                return
+            conn.execute(
+                "INSERT INTO smcc_meta (key, value) VALUES ('ingest_health', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (value,),
+            )
+            self._bump(conn, "leases")
+
+    def ingest_health(self) -> tuple[str, list[dict[str, Any]]] | None:
+        """(holder, sources) as last published by `publish_health`."""
+        row = self.conn.execute(
+            "SELECT value FROM smcc_meta WHERE key = 'ingest_health'"
+        ).fetchone()
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        return str(data["holder"]), list(data["sources"])

@@ -14,7 +14,7 @@ from typing import ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from smcc.config import Config
-from smcc.ingest import LEASE
+from smcc.ingest import LEASE, source_health
 from smcc.macros import MacroResult, run_macro
 from smcc.models import Alert, Event, Mention, OutboxItem, OutboxState, Status, utcnow
 from smcc.outbox import (
@@ -23,9 +23,11 @@ from smcc.outbox import (
     char_limit,
     counted_length,
     fill,
+    parse_time,
     reply_prefix,
     template_text,
 )
+from smcc.sources.base import SourceHealth
 from smcc.store import ActionResult, LeaseInfo, MentionFilter, QueueItem, Store
 from smcc.tui.series import HOUR, Meters, build_series, floor_minute
 
@@ -199,23 +201,47 @@ class ConsoleData:
     def ingest_lease(self) -> LeaseInfo | None:
         return self._call(self._store.lease, LEASE)
 
+    def ingest_health(self) -> tuple[str, list[tuple[str, SourceHealth]]] | None:
+        """(holder, each source's health) as the ingesting process last published them."""
+        published = self._call(self._store.ingest_health)
+        return None if published is None else (published[0], source_health(published[1]))
+
     def selection(self) -> int | None:
         return self._call(self._store.selection, self.operator)
 
     def share_selection(self, mention_id: int | None) -> None:
         self._call(self._store.set_selection, self.operator, mention_id)
 
-    def week(self, offset: int = 0) -> Week:
-        """This week's posts (`offset` weeks later or earlier), from the outbox."""
-        local = self.clock().astimezone(self.zone)
-        monday = (local - timedelta(days=local.weekday())).replace(
+    def _monday(self, at: datetime) -> datetime:
+        """00:00 on the Monday of the week of `at`, in the operator's time zone."""
+        local = at.astimezone(self.zone)
+        return (local - timedelta(days=local.weekday())).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
+
+    def week_offset(self, at: datetime) -> int:
+        """How many weeks from this one the week of `at` is (negative: before)."""
+        days = (self._monday(at).date() - self._monday(self.clock()).date()).days
+        return days // 7
+
+    def week(self, offset: int = 0) -> Week:
+        """This week's posts (`offset` weeks later or earlier), from the outbox."""
+        monday = self._monday(self.clock())
         # Aware arithmetic in a ZoneInfo zone is wall-clock: a DST week still ends on Monday 00:00.
         start = monday + timedelta(weeks=offset)
         end = start + timedelta(days=7)
         items = self._call(self._store.outbox_items, kind="post", since=start, until=end)
         return Week(start, items)
+
+    def move_post(self, item_id: int, when: str) -> OutboxItem:
+        """Give a planned post the time the operator wrote, as `smcc schedule move` does
+        (OutboxError says why not: a bad time, or an item already sent or cancelled)."""
+        try:
+            at = parse_time(when, self.config.operator.timezone, self.clock())
+        except ValueError as exc:
+            raise OutboxError(f"{when.strip() or 'an empty time'}: {exc}") from None
+        with self._lock:
+            return Outbox(self._store, self.config, self.operator).move(item_id, at)
 
     def pending_approval(self) -> list[OutboxItem]:
         """Items waiting for an approver, oldest first."""

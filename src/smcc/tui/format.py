@@ -6,6 +6,7 @@ same data and snapshot tests can freeze time.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import datetime, tzinfo
 
@@ -74,11 +75,16 @@ def local_time(value: datetime, zone: tzinfo, *, seconds: bool = False) -> str:
 # Zero-width and invisible formatting characters that textclean keeps (they are legitimate inside
 # words in some scripts) but that can hide text in a one-line display.
 _INVISIBLE = {"Cf"}
+# Emoji variation selectors and skin-tone modifiers: terminals disagree on how wide they make an
+# emoji (tmux draws ✈️ one cell wide, Rich counts two), and one cell of disagreement pushes a
+# pane's border out of line. Without them every terminal draws the plain emoji the same width.
+_WIDTH_AMBIGUOUS = re.compile("[\ufe0e\ufe0f\U0001f3fb-\U0001f3ff]")
 
 
 def _visible(text: str) -> str:
     if text.isascii():
         return text
+    text = _WIDTH_AMBIGUOUS.sub("", text)
     return "".join(c for c in text if unicodedata.category(c) not in _INVISIBLE)
 
 

@@ -50,7 +50,8 @@ WORKFLOW_KEYS: tuple[Key, ...] = (
 
 FIND_KEYS: tuple[Key, ...] = (
     Key("search", "slash", "search", "Search", "Full-text search; results become the queue", False),
-    Key("end_search", "escape", "end_search", "Back", "Leave the search results", palette=False),
+    # Not in the footer (it pushed `q Quit` off at 80 columns); the results header says so.
+    Key("end_search", "escape", "end_search", "Back", "Leave the search results", False, False),
     Key("filter", "F", "filter_queue", "Filter", "Filter the queue by department, brand, …", False),
     Key("alerts", "a", "jump_alerts", "Alerts", "Jump to the mentions of an active alert", False),
     Key("approvals", "A", "approvals", "Approvals", "Show the items waiting for approval", False),
@@ -126,6 +127,65 @@ DRAFT_KEYS: tuple[Key, ...] = (
 """In the list of the operator's drafts (under the approvals queue)."""
 
 
+CALENDAR_KEYS: tuple[Key, ...] = (
+    Key(
+        "next_week",
+        "right_square_bracket",
+        "next_week(1)",
+        "Week →",
+        "Show the next week",
+        False,
+        False,
+    ),
+    Key(
+        "previous_week",
+        "left_square_bracket",
+        "next_week(-1)",
+        "← Week",
+        "Show the week before",
+        False,
+        False,
+    ),
+    Key("this_week", "full_stop", "this_week", "This week", "Back to this week", False, False),
+    Key("next_post", "down,j", "select_post(1)", "Next", "Select the next post", False, False),
+    Key("previous_post", "up,k", "select_post(-1)", "Prev", "Select the post before", False, False),
+    # Not in the footer (it pushed `q Quit` off at 80 columns); the calendar's header says it.
+    Key(
+        "move_post", "enter", "move_post", "Move", "Give the selected post a new time", False, False
+    ),
+)
+"""In the content calendar (`smcc view calendar`, or the pane shown with `w`)."""
+
+
+CHOICE_KEYS: tuple[Key, ...] = (
+    Key(
+        "cancel_choice", "escape", "cancel", "Cancel", "Close a list without choosing", False, False
+    ),
+)
+SEARCH_KEYS: tuple[Key, ...] = (
+    Key(
+        "cancel_search",
+        "escape",
+        "cancel",
+        "Cancel",
+        "Close the search or comment box",
+        False,
+        False,
+    ),
+)
+APPROVALS_SCREEN_KEYS: tuple[Key, ...] = (
+    Key(
+        "close_approvals",
+        "escape",
+        "close",
+        "Close",
+        "Close the approvals over the screen",
+        palette=False,
+    ),
+)
+"""The dialogs' own keys: their ids are known here so that `[operator.keys]` can remap them too."""
+
+
 def bindings(keys: Iterable[Key]) -> list[BindingType]:
     """Textual bindings of `keys` (a key without one, e.g. a macro run from the palette only, is
     left out)."""
@@ -141,6 +201,10 @@ ALL_KEYS: tuple[Key, ...] = (
     *COMPOSER_KEYS,
     *APPROVAL_KEYS,
     *DRAFT_KEYS,
+    *CALENDAR_KEYS,
+    *CHOICE_KEYS,
+    *SEARCH_KEYS,
+    *APPROVALS_SCREEN_KEYS,
 )
 
 

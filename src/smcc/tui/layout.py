@@ -12,6 +12,9 @@ from pathlib import Path
 
 import platformdirs
 
+SHORT_BELOW = 34
+"""Terminal rows under which the main screen is short: no meters unless asked, a smaller alerts
+banner (the queue needs the rows)."""
 LEFT_MIN = 25
 LEFT_MAX = 85
 LEFT_STEP = 5

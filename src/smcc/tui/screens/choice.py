@@ -6,19 +6,19 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from smcc.tui.keys import CHOICE_KEYS, bindings
+
 
 class ChoiceScreen(ModalScreen[str | None]):
     """Dismisses with the chosen option's id, or None on Escape."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="cancel_choice")
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(CHOICE_KEYS)
 
     def __init__(self, title: str, options: list[tuple[str, str]], current: str | None = None):
         super().__init__()
@@ -34,8 +34,8 @@ class ChoiceScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
         keys = [key for key, _ in self.options]
-        if self.current in keys:
-            options.highlighted = keys.index(self.current)
+        # The current value, else the first: Enter always picks something, ↓ goes to the second.
+        options.highlighted = keys.index(self.current) if self.current in keys else 0
         options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -17,7 +17,7 @@ from smcc.store import MentionFilter
 from smcc.tui.data import ConsoleData
 from smcc.tui.ingester import BackgroundIngest
 from smcc.tui.keys import RESIZE_KEYS, bindings
-from smcc.tui.layout import Layout, load_layout, save_layout
+from smcc.tui.layout import SHORT_BELOW, Layout, load_layout, save_layout
 from smcc.tui.screens.operator import OperatorScreen
 from smcc.tui.widgets.alerts import AlertsPane
 from smcc.tui.widgets.calendar import CalendarPane
@@ -33,7 +33,7 @@ class MainScreen(OperatorScreen):
     BINDINGS: ClassVar[list[BindingType]] = bindings(RESIZE_KEYS)
     # Below this height the meters give their rows to the queue (unless the operator asks for
     # them with their key); `.-short` / `.-tall` are set on the screen by Textual.
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]  # noqa: RUF012 (typed so by Textual)
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_BELOW, "-tall")]  # noqa: RUF012 (Textual's type)
 
     def __init__(
         self,
@@ -91,6 +91,8 @@ class MainScreen(OperatorScreen):
         super().action_toggle_pane(pane_id)
         for pane in self.query(f"#{pane_id}"):
             self.pane_layout.shown[pane_id] = pane.display
+            if pane.can_focus:  # the calendar: its keys work once it is shown
+                (pane if pane.display else self.query_one("#queue-table")).focus()
         self.apply_layout()
         self.remember_layout()
 

@@ -38,6 +38,10 @@ _DONE = {
     "change_tier": "moved",
 }
 
+_ON_A_MENTION = frozenset(
+    {"claim", "release", "compose", "dismiss_mention", "escalate", "route", "change_tier"}
+)
+
 
 class OperatorScreen(FindingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -58,6 +62,11 @@ class OperatorScreen(FindingScreen):
         self._bindings = BindingsMap.merge([self._bindings, BindingsMap(bindings(macros))])
 
     # -- what the actions work on ------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in _ON_A_MENTION and not self.query("QueuePane, DetailPane"):
+            return False  # a feed, meters, alerts, calendar or approvals view: keys off the footer
+        return super().check_action(action, parameters)
 
     def detail_pane(self) -> DetailPane | None:
         found = self.query(DetailPane)

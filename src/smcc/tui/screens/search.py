@@ -7,18 +7,18 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
+
+from smcc.tui.keys import SEARCH_KEYS, bindings
 
 
 class SearchScreen(ModalScreen[str | None]):
     """Dismisses with the words typed (Enter), or None (Escape)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="cancel_search")
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(SEARCH_KEYS)
 
     def __init__(
         self,

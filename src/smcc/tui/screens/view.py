@@ -59,6 +59,6 @@ class ViewScreen(OperatorScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        tables = self.query("#queue-table, #approvals-table")
+        tables = self.query("#queue-table, #approvals-table, #calendar")
         if tables:
             tables.first().focus()

@@ -13,8 +13,13 @@ from textual.widgets import Static
 from smcc.models import Alert
 from smcc.tui.data import ConsoleData
 from smcc.tui.format import local_time, safe_line
+from smcc.tui.layout import SHORT_BELOW
 from smcc.tui.widgets.live import LivePane
 
+BANNER_LINES = 5
+SHORT_BANNER_LINES = 2
+"""Lines the banner may take over the main screen (fewer on a short one: the queue needs them);
+more alerts than that end in a "+N more" line."""
 CRITICAL = 7
 """Severity (1–10) from which an alert turns the banner red."""
 
@@ -29,7 +34,8 @@ def alert_line(alert: Alert, zone: tzinfo) -> Text:
     line.append(" ")
     line.append_text(safe_line(alert.brand or "all brands", "bold"))
     if alert.keyword:
-        line.append_text(safe_line(f" ({alert.keyword})"))
+        line.append(" ")  # apart: safe_line trims the edges of what it is given
+        line.append_text(safe_line(f"({alert.keyword})"))
     line.append(f" since {local_time(alert.since, zone)} · {alert.kind.value} · ")
     line.append_text(safe_line(alert.description))
     return line
@@ -61,4 +67,22 @@ class AlertsPane(LivePane[list[Alert]]):
         if not self.alerts:
             body.update(Text("no active alerts", style="dim"))
             return
-        body.update(Group(*(alert_line(a, self.data.zone) for a in self.alerts)))
+        self._draw()
+
+    def on_resize(self) -> None:
+        if self.alerts:
+            self._draw()
+
+    def _draw(self) -> None:
+        body = self.query_one("#alert-lines", Static)
+        limit = len(self.alerts)
+        if not self.always:
+            short = self.app.size.height < SHORT_BELOW
+            limit = SHORT_BANNER_LINES if short else BANNER_LINES
+        lines = [alert_line(a, self.data.zone) for a in self.alerts]
+        if len(lines) > limit:
+            more = len(lines) - limit + 1
+            lines[limit - 1 :] = [
+                Text(f"  +{more} more alerts · a: jump to the mentions of one", style="bold")
+            ]
+        body.update(Group(*lines))

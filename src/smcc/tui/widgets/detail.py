@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, tzinfo
 from typing import ClassVar
 
@@ -25,6 +26,11 @@ from smcc.tui.format import (
     sla_state,
 )
 from smcc.tui.widgets.live import LivePane
+
+LINK = re.compile(r"https?://[^\s<>\"'{}|\\^`\[\]]+")
+"""A link in a post: up to a space or a character that cannot be part of one (RFC 3986)."""
+TRAILING = ".,;:!?)]}'\"…"
+"""Punctuation that ends a sentence after a link rather than belonging to it."""
 
 
 def _heading(title: str) -> Text:
@@ -93,6 +99,10 @@ def render_detail(
     parts.append(safe_block(m.text))
     if m.url:
         parts.append(_field("link", safe_line(m.url, "underline")))
+    for url in dict.fromkeys(found.rstrip(TRAILING) for found in LINK.findall(m.text)):
+        # Links in the post, in full (a queue row or a wrapped line can hide where one goes);
+        # never clickable: the operator copies one on purpose.
+        parts.append(_field("in the post", safe_line(url)))
     parts.append(Text())
 
     parts.append(_heading("Author"))

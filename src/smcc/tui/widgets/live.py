@@ -52,7 +52,14 @@ class LivePane(Vertical, Generic[T]):
         except Exception as exc:  # a pane that cannot load says so and keeps its last data
             self.show_error(exc)
             return
-        self.show(result)
+        try:
+            self.show(result)
+        except Exception as exc:  # a pane that cannot draw what it read: said, never fatal
+            self.notify(
+                f"{self.border_title or self.id}: cannot show the latest data ({exc!r})",
+                severity="error",
+                markup=False,
+            )
 
     def load(self) -> T:
         raise NotImplementedError

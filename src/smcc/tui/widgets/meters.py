@@ -18,6 +18,8 @@ from smcc.tui.widgets.live import LivePane
 NAME_WIDTH = 12
 GAUGE_WIDTH = 9
 LABEL_WIDTH = NAME_WIDTH + 1 + 5 + 1 + GAUGE_WIDTH + 1
+MIN_LINE = 12
+"""Fewer sparkline cells than this say too little: the row goes on two lines instead."""
 REFRESH_SECONDS = 30.0
 """Reload this often even when nothing arrives, so the hour slides and quiet minutes show."""
 
@@ -108,6 +110,11 @@ class MetersPane(LivePane[Meters]):
     def on_mount(self) -> None:
         super().on_mount()
         self.set_interval(REFRESH_SECONDS, self.reload)
+
+    def on_resize(self) -> None:
+        # Too narrow for label and sparkline side by side (the right column at 80 columns): each
+        # series takes two lines, so the last hour still shows (see console.tcss).
+        self.set_class(self.content_size.width < LABEL_WIDTH + MIN_LINE, "-narrow")
 
     def load(self) -> Meters:
         return self.data.meters()

@@ -51,6 +51,8 @@ class QueuePane(LivePane[QueuePage]):
         """Due and warning time per shown item, worked out once per reload, not every tick."""
         self.counts: dict[int, int] = {}
         self._chosen = False
+        self._searching = False
+        """A new search's first page is being read (the header says so, not "0 found")."""
         """Whether the operator picked the tier (else the pane follows where the work is)."""
         self.border_title = "Queues"
 
@@ -110,6 +112,7 @@ class QueuePane(LivePane[QueuePage]):
             self._restart()
 
     def _restart(self) -> None:
+        self._searching = self.search is not None
         self.items = []
         self.table.clear()
         self._show_tabs()
@@ -132,6 +135,7 @@ class QueuePane(LivePane[QueuePage]):
                 return
         table = self.table
         keep, row = self.current_id, table.cursor_row
+        self._searching = False
         self.items = result.items
         config = self.data.config
         self._sla = {
@@ -179,7 +183,8 @@ class QueuePane(LivePane[QueuePage]):
             line.append_text(safe_line(self.search, "bold"))
             found = len(self.items)
             more = "+" if found >= self.PAGE else ""
-            line.append(f" · {found:,}{more} found · esc: back ", style="dim")
+            said = "searching…" if self._searching else f"{found:,}{more} found"
+            line.append(f" · {said} · esc: back ", style="dim")
         for tier in () if self.search is not None else self.tiers:
             label = f" T{tier} {self.counts.get(tier, 0):,} "
             style = "reverse bold" if tier == self.tier else ""

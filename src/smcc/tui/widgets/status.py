@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from smcc.sources.base import HealthState
+from smcc.sources.base import HealthState, SourceHealth
 from smcc.store import LeaseInfo
 from smcc.tui.data import ConsoleData
 from smcc.tui.format import local_time, safe_line
@@ -25,7 +26,15 @@ _HEALTH_STYLE = {
 }
 
 
-class StatusLine(LivePane[LeaseInfo | None]):
+@dataclass(frozen=True)
+class Ingest:
+    """Who holds the ingest lease, and the sources' health that holder last published."""
+
+    lease: LeaseInfo | None
+    health: list[tuple[str, SourceHealth]]
+
+
+class StatusLine(LivePane[Ingest]):
     """Reads the ingest lease when it changes; the in-process ingester's health is in memory and
     is redrawn every second without touching the store."""
 
@@ -37,6 +46,8 @@ class StatusLine(LivePane[LeaseInfo | None]):
         super().__init__(data, id=id)
         self.ingest = ingest
         self.lease: LeaseInfo | None = None
+        self.published: list[tuple[str, SourceHealth]] = []
+        """The sources' health as another process, holding the lease, published it."""
         self._loaded = False
 
     def compose(self) -> ComposeResult:
@@ -47,11 +58,15 @@ class StatusLine(LivePane[LeaseInfo | None]):
         if self.ingest is not None:
             self.set_interval(1.0, self.redraw)
 
-    def load(self) -> LeaseInfo | None:
-        return self.data.ingest_lease()
+    def load(self) -> Ingest:
+        lease = self.data.ingest_lease()
+        published = self.data.ingest_health() if lease is not None else None
+        mine = published is not None and lease is not None and published[0] == lease.holder
+        return Ingest(lease, published[1] if mine and published else [])
 
-    def show(self, result: LeaseInfo | None) -> None:
-        self.lease = result
+    def show(self, result: Ingest) -> None:
+        self.lease = result.lease
+        self.published = result.health
         self._loaded = True
         self.redraw()
 
@@ -69,21 +84,23 @@ class StatusLine(LivePane[LeaseInfo | None]):
             line.append_text(safe_line(status.failure))
         elif status is not None and lease is not None and lease.holder == status.holder:
             line.append("ingesting ", style="bold green")
-            for name, health in status.sources:
-                line.append_text(safe_line(name))
-                line.append(f" {health.state.value}", style=_HEALTH_STYLE.get(health.state, ""))
-                if health.state is HealthState.BACKING_OFF and health.until is not None:
-                    line.append(f" until {local_time(health.until, self.data.zone, seconds=True)}")
-                if health.reason and health.state is not HealthState.CONNECTED:
-                    line.append_text(safe_line(f": {health.reason}"))
-                line.append(" · ")
+            self._sources(line, status.sources)
             line.append(f"{status.stored:,} stored")
             if status.store_error:
                 line.append(" · ")
                 line.append_text(safe_line(status.store_error, "bold red"))
+        elif status is not None and status.holder and not status.running:
+            # Our ingest ended by itself: every source finished or failed (a refused token).
+            line.append("ingest stopped: ", style="bold red")
+            self._sources(line, status.sources)
+            line.append(f"{status.stored:,} stored")
         elif lease is not None:
             line.append("viewing ", style="bold")
             line.append_text(safe_line(f"ingest by {lease.holder}"))
+            if self.published:
+                line.append(": ")
+                self._sources(line, self.published)
+                line.right_crop(3)  # the last " · "
             if status is not None and status.running:
                 line.append(" · standby: takes over if it stops", style="dim")
         elif status is not None and status.running:
@@ -94,3 +111,15 @@ class StatusLine(LivePane[LeaseInfo | None]):
         line.append("  ·  operator ", style="dim")
         line.append_text(safe_line(self.data.operator, "bold"))
         return line
+
+    def _sources(self, line: Text, sources: list[tuple[str, SourceHealth]]) -> None:
+        """`name state[ until HH:MM:SS][: reason] · ` for each source."""
+        for name, health in sources:
+            line.append_text(safe_line(name))
+            state = health.state.value.replace("_", " ")  # "backing off", as people write
+            line.append(f" {state}", style=_HEALTH_STYLE.get(health.state, ""))
+            if health.state is HealthState.BACKING_OFF and health.until is not None:
+                line.append(f" until {local_time(health.until, self.data.zone, seconds=True)}")
+            if health.reason and health.state is not HealthState.CONNECTED:
+                line.append_text(safe_line(f": {health.reason}"))
+            line.append(" · ")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Final
 
-from smcc.analysis.sentiment.base import label_for, sentiment
+from smcc.analysis.sentiment.base import Scored, as_sentiment, label_for, scored
 from smcc.analysis.sentiment.emoji import emoji_polarity
 from smcc.analysis.sentiment.textnorm import normalise_social
 from smcc.models import Sentiment
@@ -95,6 +95,9 @@ class DutchAnalyzer:
         polarity = self._pattern(words)[0]
         return float(polarity) + EMOJI_WEIGHT * emoji_polarity(text)
 
-    def analyse(self, text: str) -> Sentiment:
+    def scored(self, text: str) -> Scored:
         score = self.score(text)
-        return sentiment(score, label_for(score, -NEUTRAL_BAND, NEUTRAL_BAND), self.name)
+        return scored(score, label_for(score, -NEUTRAL_BAND, NEUTRAL_BAND), self.name)
+
+    def analyse(self, text: str) -> Sentiment:
+        return as_sentiment(self.scored(text))

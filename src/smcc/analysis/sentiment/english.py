@@ -15,7 +15,7 @@ import re
 import threading
 from typing import TYPE_CHECKING, Final
 
-from smcc.analysis.sentiment.base import label_for, sentiment
+from smcc.analysis.sentiment.base import Scored, as_sentiment, label_for, scored
 from smcc.analysis.sentiment.emoji import emoji_score
 from smcc.analysis.sentiment.linear import MODELS_DIR, LinearTextModel, load_model
 from smcc.models import Sentiment
@@ -95,9 +95,12 @@ class EnglishAnalyzer:
         tokens, dense = prepare(text)
         return self.model.decision(tokens, dense=dense)[0]
 
-    def analyse(self, text: str) -> Sentiment:
+    def scored(self, text: str) -> Scored:
         score = self.score(text)
-        return sentiment(score, label_for(score, -NEUTRAL_BAND, NEUTRAL_BAND), self.name)
+        return scored(score, label_for(score, -NEUTRAL_BAND, NEUTRAL_BAND), self.name)
+
+    def analyse(self, text: str) -> Sentiment:
+        return as_sentiment(self.scored(text))
 
 
 class VaderAnalyzer:
@@ -105,6 +108,9 @@ class VaderAnalyzer:
 
     name = "vader-3.3.2"
 
-    def analyse(self, text: str) -> Sentiment:
+    def scored(self, text: str) -> Scored:
         score = vader().polarity_scores(text)["compound"]
-        return sentiment(score, label_for(score, -NEUTRAL_BAND, NEUTRAL_BAND), self.name)
+        return scored(score, label_for(score, -NEUTRAL_BAND, NEUTRAL_BAND), self.name)
+
+    def analyse(self, text: str) -> Sentiment:
+        return as_sentiment(self.scored(text))

@@ -295,12 +295,21 @@ def test_killing_the_child_mid_run_stores_every_mention_once(kill_at: int) -> No
     assert results[0] == results[1]
 
 
+class _TextualStderr(io.StringIO):
+    """What `sys.stderr` is while a Textual app runs: text goes to the app, and fileno() is -1
+    (textual.app._PrintCapture)."""
+
+    def fileno(self) -> int:
+        return -1
+
+
 def test_the_console_ingester_uses_the_analyse_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Under the console sys.stderr has no file descriptor (Textual captures it); the embedded
-    ingester must still run the analyse stage in its child process."""
-    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    """Under the console sys.stderr has no file descriptor (Textual captures it; its stand-in's
+    fileno() is -1, which made multiprocessing fail); the embedded ingester must still run the
+    analyse stage in its child process."""
+    monkeypatch.setattr(sys, "stderr", _TextualStderr())
     monkeypatch.setattr(ingest_mod, "use_analyser_process", lambda: True)
     config = default_config()
     ingest = BackgroundIngest(config, tmp_path / "console.db", build_sources(config))

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from console_app import console_app, until
+from console_seed import console_config, seeded_store
 from smcc import ingest as ingest_mod
 from smcc.analysis.analyzer import MentionAnalyzer
 from smcc.analysis.offload import AnalyserProcess
@@ -31,6 +33,7 @@ from smcc.sources.base import Fetched, Source
 from smcc.sources.demo import DemoCatalog, demo_mentions
 from smcc.store import Store
 from smcc.tui.ingester import BackgroundIngest
+from smcc.tui.screens.main import MainScreen
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 SEED = 7
@@ -336,3 +339,30 @@ def test_the_console_ingester_uses_the_analyse_process(
         stored = list(store.iter_mentions())
     assert stored
     assert all(m.sentiment is not None and m.sentiment.label for m in stored)
+
+
+async def test_the_console_app_runs_the_analyse_stage_in_a_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same, end to end: the ingester starts while the console runs (Textual's own capture
+    of sys.stderr in place), and its analyse stage works in a child process."""
+    monkeypatch.setattr(ingest_mod, "use_analyser_process", lambda: True)
+    config = console_config('[sources.demo]\ntype = "demo"\nrate = 50\nbursts = false\n')
+    store = seeded_store(tmp_path / "console.db")
+    ingest = BackgroundIngest(config, store.path, build_sources(config))
+    app = console_app(store, config, lambda data: MainScreen(data, ingest))
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert sys.stderr.fileno() == -1  # Textual's capture, no descriptor
+            ingest.start()
+            await until(pilot, lambda: ingest.status().stored > 0, timeout=20)
+            run = ingest._run
+            assert run is not None
+            analyzer = run.pipeline.analyzer
+            assert isinstance(analyzer, AnalyserProcess)
+            assert analyzer.offloaded
+            assert ingest.status().failure is None
+    finally:
+        ingest.stop()
+        store.close()
+    assert not analyzer.offloaded

@@ -26,7 +26,7 @@ from smcc.analysis.offload import AnalyserProcess
 from smcc.analysis.terms import TermExtractor
 from smcc.config import PipelineSettings, default_config
 from smcc.models import Mention
-from smcc.pipeline import Pipeline, normalise
+from smcc.pipeline import Pipeline, PipelineStats, normalise
 from smcc.rules import RuleEngine
 from smcc.sources import build_sources
 from smcc.sources.base import Fetched, Source
@@ -215,6 +215,26 @@ class _SlowDemo(Source):
             await asyncio.sleep(self.pause)
 
 
+def _run_pipeline(
+    analyzer: MentionAnalyzer | AnalyserProcess, source: Source, batch_size: int
+) -> tuple[Store, PipelineStats]:
+    """The whole pipeline (rules, terms, store) over `source` into a fresh in-memory store."""
+    config = default_config()
+    store = Store.memory()
+    settings = PipelineSettings.model_validate(
+        {"batch_size": batch_size, "batch_interval": "50ms", "queue_size": 200}
+    )
+    pipeline = Pipeline(
+        store,
+        [source],
+        settings,
+        analyzer=analyzer,
+        triager=RuleEngine(config),
+        terms=TermExtractor(config.brands, config.competitors),
+    )
+    return store, asyncio.run(pipeline.run())
+
+
 @pytest.mark.parametrize(("page", "pause"), [(100, 0.0), (7, 0.02)])
 def test_pipeline_stores_the_same_with_the_analyse_process(page: int, pause: float) -> None:
     """The whole pipeline (rules, terms, store) gives the same rows either way; with a slow
@@ -225,19 +245,7 @@ def test_pipeline_stores_the_same_with_the_analyse_process(page: int, pause: flo
         MentionAnalyzer(config.analysis.languages, config.brands, config.competitors),
         AnalyserProcess(config.analysis.languages, config.brands, config.competitors),
     ):
-        store = Store.memory()
-        settings = PipelineSettings.model_validate(
-            {"batch_size": 50, "batch_interval": "50ms", "queue_size": 200}
-        )
-        pipeline = Pipeline(
-            store,
-            [_SlowDemo(300, page, pause)],
-            settings,
-            analyzer=analyzer,
-            triager=RuleEngine(config),
-            terms=TermExtractor(config.brands, config.competitors),
-        )
-        stats = asyncio.run(pipeline.run())
+        store, stats = _run_pipeline(analyzer, _SlowDemo(300, page, pause), batch_size=50)
         if isinstance(analyzer, AnalyserProcess):
             assert analyzer.offloaded
             analyzer.close()
@@ -275,19 +283,7 @@ def test_killing_the_child_mid_run_stores_every_mention_once(kill_at: int) -> No
         MentionAnalyzer(config.analysis.languages, config.brands, config.competitors),
         _KillingAnalyser(kill_at),
     ):
-        store = Store.memory()
-        settings = PipelineSettings.model_validate(
-            {"batch_size": 40, "batch_interval": "20ms", "queue_size": 200}
-        )
-        pipeline = Pipeline(
-            store,
-            [_SlowDemo(300, 40, 0.0)],
-            settings,
-            analyzer=analyzer,
-            triager=RuleEngine(config),
-            terms=TermExtractor(config.brands, config.competitors),
-        )
-        stats = asyncio.run(pipeline.run())
+        store, stats = _run_pipeline(analyzer, _SlowDemo(300, 40, 0.0), batch_size=40)
         if isinstance(analyzer, _KillingAnalyser):
             assert analyzer.killed == 1
             assert analyzer.offloaded  # restarted for the batches after

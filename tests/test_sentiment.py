@@ -14,7 +14,7 @@ import pytest
 from smcc.analysis.sentiment import UNKNOWN, SentimentRouter, analyzer_for
 from smcc.analysis.sentiment.base import LABELS, from_decisions
 from smcc.analysis.sentiment.datasets import en_in_training_split
-from smcc.analysis.sentiment.emoji import emoji_polarity, emoji_score
+from smcc.analysis.sentiment.emoji import EMOJI, emoji_polarity, emoji_score
 from smcc.analysis.sentiment.linear import (
     MODELS_DIR,
     Featurizer,
@@ -150,6 +150,10 @@ def test_emoji_table() -> None:
     assert emoji_polarity("") == 0.0
     assert 0 < emoji_polarity("🙂") < emoji_polarity("😍🥰🎉") <= 1
     assert -1 <= emoji_polarity("😡🤬💔") < 0
+    # emoji_score finds emoji with one range regex: every sign of the table must lie in it
+    assert all(len(sign) == 1 and "\u2600" <= sign <= "\U0001faff" for sign in EMOJI)
+    assert emoji_score("ой 👍👍 и ☀ ✨") == pytest.approx((1.9, 4))
+    assert emoji_score("XD тоже, ну и xd))") == pytest.approx((1.0, 2))
 
 
 def test_russian_lexicon_handles_negation() -> None:
@@ -164,6 +168,8 @@ def test_normalise_social() -> None:
         == "bagus bangeet ! ! ! mantap 😍"
     )
     assert normalise_social("Ёлка &amp; всё") == "елка & все"
+    # a "#" before no word stays; emoji, joiners and variation selectors split off
+    assert normalise_social("## #a#b ok,ok…(x) ❤️‍🔥!") == "## ab ok , ok … ( x ) ❤ 🔥 !"
 
 
 def test_from_decisions_label_and_score_agree() -> None:
@@ -226,12 +232,12 @@ def _tiny_model(tmp_path: Path) -> LinearTextModel:
 
 def _reference_decision(model: LinearTextModel, tokens: list[str], extra: list[str]) -> list[float]:
     """The TF-IDF formula written out plainly: sublinear tf × idf, L2 norm, W · x + b."""
-    data_idf = {f: math.sqrt(model._squares[f]) for f in model._squares}
+    data_idf = {f: math.sqrt(model._terms[f][0]) for f in model._terms}
     counts = Counter(f for f in model.featurizer.features(tokens, extra) if f in data_idf)
     values = {f: (1 + math.log(c)) * data_idf[f] for f, c in counts.items()}
     norm = math.sqrt(sum(v * v for v in values.values())) or 1.0
     return [
-        sum(v / norm * model._weights[i][f] / data_idf[f] for f, v in values.items())
+        sum(v / norm * model._terms[f][i + 1] / data_idf[f] for f, v in values.items())
         + model.intercept[i]
         for i in range(3)
     ]

@@ -61,18 +61,18 @@ class MentionAnalyzer:
         # Every mention is identified, also when the platform sent a language: platform hints
         # are often wrong on short posts and the confidence must mean the same for every source.
         detected = self.detector.detect_many(texts)
-        sentiment = self.sentiment.analyse
+        sentiment = self.sentiment.scored
         out: list[Result] = []
         for text, brand, (language, confidence) in zip(texts, brands, detected, strict=True):
-            found = sentiment(text, language)
+            score, label, name = sentiment(text, language)
             out.append(
                 (
                     tag(text) if brand is None else brand,
                     language,
                     language_confidence(language, confidence),
-                    found.score,
-                    found.label,
-                    found.analyzer,
+                    score,
+                    label,
+                    name,
                     is_question(text),
                 )
             )

@@ -2,27 +2,42 @@
 
 Language detection and sentiment are pure Python for the most part and hold the GIL: in the
 ingest process they leave no room for the other stages, whatever the number of cores. Here a child
-process runs `MentionAnalyzer.results` on plain tuples (texts and brands in, `Result` tuples out,
-no pydantic objects pickled), while the ingest process goes on fetching, triaging and writing.
+process (`python -m smcc.analysis.offload`) runs `MentionAnalyzer.results` on plain tuples (texts
+and brands in, `Result` tuples out, no pydantic objects), while the ingest process goes on
+fetching, triaging and writing.
+
+The child is started with `subprocess` pipes, not `multiprocessing`: multiprocessing hands
+`sys.stderr`'s file descriptor to the child, and under the console (Textual) `sys.stderr` has
+none, so the console could not use it. Messages are length-prefixed pickles (4 bytes, big-endian,
+then the pickle) on the child's stdin and stdout; the child's stderr goes to a temporary file
+whose last line explains a crash in the log.
 
 The child only computes: everything stored is still written by the ingest process, in the same
-transaction as the cursors, so crash safety is that of the pipeline. The answers are the same
-code's; if the child cannot start or dies, the stage runs in-process from then on (same results,
-slower) and says so in the log. The child exits when the ingest process goes away, also after a
-SIGKILL (it looks at its parent whenever it waits for work).
+transaction as the cursors, so crash safety is that of the pipeline. If the child cannot start or
+dies, the batches it had not answered are analysed in-process (same code, same answers) — none is
+lost or analysed twice — the reason is logged in one line, and a new child is started for the
+batches after (at most MAX_RESTARTS times, RESTART_DELAY apart). The child exits when its stdin
+closes: when the ingest process stops, and also when it is killed (the kernel closes its pipes).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import multiprocessing
 import os
+import pickle
 import queue
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
-from multiprocessing.process import BaseProcess
-from multiprocessing.queues import Queue
-from typing import Any
+from pathlib import Path
+from typing import IO, Any, Final
 
 from smcc.analysis.analyzer import MentionAnalyzer, Result, apply_results
 from smcc.config import Brand
@@ -30,38 +45,196 @@ from smcc.models import Mention
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 1.0
-"""How often the child looks whether its parent still lives, and the parent whether the child
-does, while they wait for each other."""
+MAX_RESTARTS: Final = 5
+"""How many times a dead child is replaced before the stage stays in-process for good."""
+RESTART_DELAY: Final = 5.0
+"""Seconds between starts of the child: a child that dies at once is not restarted in a loop."""
+STOP_SECONDS: Final = 3.0
+"""How long `close` waits for the child to exit after its stdin closed, before killing it."""
 
+_HEADER: Final = struct.Struct(">I")
 _Job = tuple[int, list[str], list[str | None]]
 _Answer = tuple[int, list[Result] | None, str | None]
 
 
-def _serve(
-    languages: Sequence[str],
-    brands: Sequence[Brand],
-    competitors: Sequence[Brand],
-    jobs: Queue[_Job | None],
-    answers: Queue[_Answer],
-) -> None:
-    """The child: answer jobs until told to stop or the parent is gone."""
-    parent = multiprocessing.parent_process()
+class ChannelClosed(EOFError):
+    """The other side closed the pipe (or died)."""
+
+
+def write_frame(stream: IO[bytes], message: object) -> None:
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def read_frame(stream: IO[bytes]) -> Any:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise ChannelClosed("end of stream")
+    (size,) = _HEADER.unpack(header)
+    payload = stream.read(size)
+    if len(payload) < size:
+        raise ChannelClosed("end of stream inside a message")
+    # Only ever our own child's or parent's pipe: the data is ours, pickle is safe here.
+    return pickle.loads(payload)
+
+
+# ---------------------------------------------------------------------------------------------
+# The child
+
+
+def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
+    """The child's loop: the first message is (languages, brands, competitors); then answer each
+    job (ticket, texts, brands) with (ticket, results, None) or (ticket, None, error) until the
+    parent closes the pipe. A thread reads ahead, so the parent never blocks on a full pipe."""
+    languages, brands, competitors = read_frame(requests)
     analyzer = MentionAnalyzer(languages, brands, competitors)
-    while True:
+    jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+
+    def read_jobs() -> None:
         try:
-            job = jobs.get(timeout=POLL_SECONDS)
-        except queue.Empty:
-            if parent is not None and not parent.is_alive():
-                return
-            continue
-        if job is None:
-            return
+            while True:
+                jobs.put(read_frame(requests))
+        except (ChannelClosed, OSError, pickle.UnpicklingError):
+            jobs.put(None)
+
+    threading.Thread(target=read_jobs, name="smcc-analyse-reader", daemon=True).start()
+    while (job := jobs.get()) is not None:
         ticket, texts, tagged = job
+        answer: _Answer
         try:
-            answers.put((ticket, analyzer.results(texts, tagged), None))
+            answer = (ticket, analyzer.results(texts, tagged), None)
         except Exception as exc:  # reported to the parent, which analyses the batch itself
-            answers.put((ticket, None, f"{type(exc).__name__}: {exc}"))
+            answer = (ticket, None, f"{type(exc).__name__}: {exc}")
+        write_frame(answers, answer)
+
+
+def main() -> None:
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides when to stop
+    # (it closes the pipe), so that no batch it still waits for is cut off.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The frames get stdout's descriptor to themselves: anything a library prints goes to
+    # stderr instead of into the protocol.
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    with contextlib.suppress(ChannelClosed, BrokenPipeError):  # the parent went away
+        serve(sys.stdin.buffer, answers)
+
+
+# ---------------------------------------------------------------------------------------------
+# The parent
+
+_DEAD: Final = object()
+"""Put in a child's answer queue when its stdout closed: it will answer nothing more."""
+
+
+def _package_root() -> str:
+    """The folder that holds the `smcc` package, for the child's import path."""
+    return str(Path(__file__).resolve().parents[2])
+
+
+class _Child:
+    """One child process, its pipes, and a thread that reads its answers as they come."""
+
+    def __init__(self, init: tuple[list[str], list[Brand], list[Brand]]) -> None:
+        # closed in stop(): it outlives this call
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_package_root(), env.get("PYTHONPATH")]))
+        try:
+            self.popen = subprocess.Popen(
+                [sys.executable, "-m", "smcc.analysis.offload"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.stderr,
+                env=env,
+                close_fds=True,
+            )
+        except BaseException:
+            self.stderr.close()
+            raise
+        assert self.popen.stdin is not None
+        assert self.popen.stdout is not None
+        self.requests: IO[bytes] = self.popen.stdin
+        self.answers: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self.dead = False
+        self.reported = False
+        self.stopped = False
+        threading.Thread(
+            target=self._read_answers,
+            args=(self.popen.stdout,),
+            name=f"smcc-analyse-{self.popen.pid}",
+            daemon=True,
+        ).start()
+        self.send(init)
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def _read_answers(self, stream: IO[bytes]) -> None:
+        try:
+            while True:
+                self.answers.put(read_frame(stream))
+        except (ChannelClosed, OSError, pickle.UnpicklingError, ValueError):
+            self.dead = True
+            self.answers.put(_DEAD)
+
+    def send(self, message: object) -> bool:
+        """Send a message; False if the child is gone."""
+        if self.dead:
+            return False
+        try:
+            write_frame(self.requests, message)
+        except (OSError, ValueError):  # BrokenPipeError, or the pipe was closed
+            self.dead = True
+            return False
+        return True
+
+    def receive(self, ticket: int) -> _Answer | None:
+        """The answer to `ticket` (answers come in the order of the jobs), or None if the child
+        died before it answered."""
+        while True:
+            item = self.answers.get()
+            if item is _DEAD:
+                self.answers.put(_DEAD)  # for every later waiter too
+                return None
+            assert isinstance(item, tuple)
+            answer: _Answer = item
+            if answer[0] == ticket:
+                return answer
+            # an earlier ticket's answer that nobody waited for (its batch was abandoned)
+
+    def why_dead(self) -> str:
+        """A one-line reason for the log: exit code and the last line the child wrote."""
+        try:
+            code = self.popen.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            return "it stopped answering"
+        last = ""
+        try:
+            self.stderr.seek(0)
+            lines = self.stderr.read().decode("utf-8", "replace").strip().splitlines()
+            last = lines[-1].strip() if lines else ""
+        except (OSError, ValueError):
+            pass
+        return f"exit code {code}" + (f": {last}" if last else "")
+
+    def stop(self) -> None:
+        """Close its stdin (it exits on its own), then wait; kill it if it does not exit."""
+        if self.stopped:
+            return
+        self.stopped = self.dead = True
+        with contextlib.suppress(OSError):
+            self.requests.close()
+        try:
+            self.popen.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+        if self.popen.stdout is not None:
+            self.popen.stdout.close()
+        self.stderr.close()
 
 
 class AnalyserProcess:
@@ -73,52 +246,54 @@ class AnalyserProcess:
     """
 
     def __init__(
-        self, languages: Sequence[str], brands: Sequence[Brand], competitors: Sequence[Brand]
+        self,
+        languages: Sequence[str],
+        brands: Sequence[Brand],
+        competitors: Sequence[Brand],
+        *,
+        restart_delay: float = RESTART_DELAY,
+        max_restarts: int = MAX_RESTARTS,
     ) -> None:
         self._args = (list(languages), list(brands), list(competitors))
         self._local: MentionAnalyzer | None = None
         self._ticket = 0
-        self._process: BaseProcess | None = None
-        context = multiprocessing.get_context("spawn")  # fork is unsafe with threads around
-        try:
-            self._jobs: Queue[_Job | None] = context.Queue()
-            self._answers: Queue[_Answer] = context.Queue()
-            self._process = context.Process(
-                target=_serve,
-                args=(*self._args, self._jobs, self._answers),
-                name="smcc-analyse",
-                daemon=True,
-            )
-            self._process.start()
-        except (OSError, ValueError) as exc:
-            # ValueError: multiprocessing hands sys.stderr's descriptor to its helper process,
-            # and a UI that replaced sys.stderr (Textual) has none.
-            self._process = None
-            log.warning("cannot start the analyse process (%s); analysing in-process", exc)
-            return
-        weakref.finalize(self, _stop, self._process, self._jobs)
+        self._child: _Child | None = None
+        self._restart_delay = restart_delay
+        self._starts_left = max_restarts + 1
+        self._last_start = -float("inf")
+        self._closed = False
+        self._start()
 
     @property
     def offloaded(self) -> bool:
-        """Whether the child process does the work (False once it failed)."""
-        return self._process is not None
+        """Whether a live child process does the work now."""
+        return self._child is not None and not self._child.dead
+
+    @property
+    def child_pid(self) -> int | None:
+        """The process id of the current child, or None while the stage runs in-process."""
+        return self._child.pid if self.offloaded and self._child is not None else None
 
     def analyse(self, batch: list[Mention]) -> None:
         self.submit(batch)()
 
     def submit(self, batch: list[Mention]) -> Callable[[], None]:
         """Send `batch` to the child; the call returned waits for the answer and fills the
-        mentions in. Calls must come back in the order of submission."""
+        mentions in (in-process if the child cannot answer). Calls must come back in the order
+        of submission."""
         texts = [m.text for m in batch]
         tagged = [m.brand for m in batch]
-        ticket: int | None = None
-        if self._process is not None:
+        child = self._live_child()
+        ticket = 0
+        if child is not None:
             self._ticket += 1
             ticket = self._ticket
-            self._jobs.put((ticket, texts, tagged))
+            if not child.send((ticket, texts, tagged)):
+                self._lost(child)
+                child = None
 
         def finish() -> None:
-            results = self._receive(ticket) if ticket is not None else None
+            results = self._receive(child, ticket) if child is not None else None
             if results is None:
                 results = self._in_process().results(texts, tagged)
             apply_results(batch, results)
@@ -127,34 +302,67 @@ class AnalyserProcess:
 
     def close(self) -> None:
         """Stop the child (it also stops on its own when this process exits)."""
-        if self._process is not None:
-            _stop(self._process, self._jobs)
-            self._process = None
+        self._closed = True
+        child, self._child = self._child, None
+        if child is not None:
+            child.stop()
 
-    def _receive(self, ticket: int) -> list[Result] | None:
-        """The child's answer to `ticket`, or None if it cannot give one (then it is stopped)."""
-        while True:
-            process = self._process
-            if process is None:  # it failed on an earlier batch
-                return None
-            try:
-                answer, results, error = self._answers.get(timeout=POLL_SECONDS)
-            except queue.Empty:
-                if not process.is_alive():
-                    self._fall_back(f"the analyse process died (exit code {process.exitcode})")
-                    return None
-                continue
-            if answer != ticket:  # the answer to a batch abandoned after an error
-                continue
-            if error is not None:
-                self._fall_back(f"the analyse process failed: {error}")
-                return None
-            return results
+    def _start(self) -> None:
+        if self._closed or self._starts_left <= 0:
+            return
+        self._starts_left -= 1
+        self._last_start = time.monotonic()
+        try:
+            child = _Child(self._args)
+        except (OSError, ValueError, subprocess.SubprocessError) as exc:
+            log.warning("cannot start the analyse process (%s); analysing in-process", exc)
+            return
+        weakref.finalize(self, child.stop)
+        self._child = child
 
-    def _fall_back(self, reason: str) -> None:
-        log.warning("%s; analysing in the ingest process from now on", reason)
-        _stop(self._process, self._jobs)
-        self._process = None
+    def _live_child(self) -> _Child | None:
+        """The child to send the next batch to; a dead one is replaced when it is time."""
+        child = self._child
+        if child is not None and child.dead:
+            self._lost(child)
+            child = None
+        if child is None and time.monotonic() - self._last_start >= self._restart_delay:
+            self._start()
+            child = self._child
+        return child
+
+    def _receive(self, child: _Child, ticket: int) -> list[Result] | None:
+        answer = child.receive(ticket)
+        if answer is None:
+            self._lost(child)
+            return None
+        _, results, error = answer
+        if error is not None:
+            # The child is alive but this batch failed there: analyse it here (the same code
+            # will most likely fail the same way and the pipeline reports it).
+            log.warning(
+                "the analyse process failed on a batch (%s); analysing it in-process", error
+            )
+            return None
+        return results
+
+    def _lost(self, child: _Child) -> None:
+        """Log once why `child` is gone and forget it (a new one starts on a later batch)."""
+        if child.reported:
+            return
+        child.reported = True
+        reason = child.why_dead()
+        child.stop()
+        if self._child is child:
+            self._child = None
+        then = (
+            f"restarting it in {self._restart_delay:.0f}s"
+            if self._starts_left > 0 and not self._closed
+            else "no more restarts"
+        )
+        log.warning(
+            "the analyse process died (%s); analysing in the ingest process (%s)", reason, then
+        )
 
     def _in_process(self) -> MentionAnalyzer:
         if self._local is None:
@@ -162,21 +370,10 @@ class AnalyserProcess:
         return self._local
 
 
-def _stop(process: BaseProcess | None, jobs: Queue[Any]) -> None:
-    if process is None or process.pid is None:
-        return
-    if process.is_alive():
-        try:
-            jobs.put(None)
-            process.join(timeout=2.0)
-        except (OSError, ValueError):
-            pass
-        if process.is_alive():
-            process.kill()
-            process.join(timeout=2.0)
-    jobs.cancel_join_thread()
-
-
 def use_analyser_process() -> bool:
     """Whether a second core is there to run the analyse stage on."""
     return (os.cpu_count() or 1) > 1
+
+
+if __name__ == "__main__":
+    main()

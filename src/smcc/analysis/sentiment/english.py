@@ -15,13 +15,15 @@ import re
 import threading
 from typing import TYPE_CHECKING, Final
 
-from smcc.analysis.sentiment.base import label_for, sentiment
+from smcc.analysis.sentiment.base import Scored, as_sentiment, label_for, scored
 from smcc.analysis.sentiment.emoji import emoji_score
 from smcc.analysis.sentiment.linear import MODELS_DIR, LinearTextModel, load_model
 from smcc.models import Sentiment
 
 if TYPE_CHECKING:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from smcc.analysis.sentiment.vader_fast import FastVader
 
 MODEL_FILE: Final = "en_vader_ridge.json.gz"
 NEUTRAL_BAND: Final = 0.05
@@ -31,6 +33,7 @@ NEUTRAL_BAND: Final = 0.05
 _TOKEN: Final = re.compile(r"\b\w\w+\b")
 _VADER_LOCK = threading.Lock()
 _VADER: SentimentIntensityAnalyzer | None = None
+_FAST: FastVader | None = None
 
 
 def vader() -> SentimentIntensityAnalyzer:
@@ -45,6 +48,19 @@ def vader() -> SentimentIntensityAnalyzer:
     return _VADER
 
 
+def fast_vader() -> FastVader:
+    """VADER's scores by `vader_fast` (the same numbers, faster), built once per process."""
+    global _FAST
+    if _FAST is None:
+        from smcc.analysis.sentiment.vader_fast import FastVader
+
+        built = FastVader.from_package()
+        with _VADER_LOCK:
+            if _FAST is None:
+                _FAST = built
+    return _FAST
+
+
 def _unsquash(compound: float, alpha: float = 15.0) -> float:
     """VADER's raw valence sum, undoing its normalisation compound = s / sqrt(s² + alpha)."""
     c = max(-0.9999, min(0.9999, compound))
@@ -54,13 +70,12 @@ def _unsquash(compound: float, alpha: float = 15.0) -> float:
 def prepare(text: str) -> tuple[list[str], list[float]]:
     """The ridge's inputs: word tokens, and the dense features in DENSE_FEATURES order."""
     text = html.unescape(text) if "&" in text else text  # tweets keep &amp; and &lt;3
-    scores = vader().polarity_scores(text)
-    compound = scores["compound"]
+    compound, pos, neg = fast_vader().polarity(text)
     dense = [
         compound,
         math.tanh(_unsquash(compound) / 4.0),
-        scores["pos"],
-        scores["neg"],
+        pos,
+        neg,
         math.tanh(emoji_score(text)[0]),
     ]
     return _TOKEN.findall(text.lower()), dense
@@ -80,9 +95,12 @@ class EnglishAnalyzer:
         tokens, dense = prepare(text)
         return self.model.decision(tokens, dense=dense)[0]
 
-    def analyse(self, text: str) -> Sentiment:
+    def scored(self, text: str) -> Scored:
         score = self.score(text)
-        return sentiment(score, label_for(score, -NEUTRAL_BAND, NEUTRAL_BAND), self.name)
+        return scored(score, label_for(score, -NEUTRAL_BAND, NEUTRAL_BAND), self.name)
+
+    def analyse(self, text: str) -> Sentiment:
+        return as_sentiment(self.scored(text))
 
 
 class VaderAnalyzer:
@@ -90,6 +108,9 @@ class VaderAnalyzer:
 
     name = "vader-3.3.2"
 
-    def analyse(self, text: str) -> Sentiment:
+    def scored(self, text: str) -> Scored:
         score = vader().polarity_scores(text)["compound"]
-        return sentiment(score, label_for(score, -NEUTRAL_BAND, NEUTRAL_BAND), self.name)
+        return scored(score, label_for(score, -NEUTRAL_BAND, NEUTRAL_BAND), self.name)
+
+    def analyse(self, text: str) -> Sentiment:
+        return as_sentiment(self.scored(text))

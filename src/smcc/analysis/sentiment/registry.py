@@ -7,7 +7,14 @@ from collections.abc import Callable, Iterable
 from typing import Final
 
 from smcc.analysis.language import clean_for_detection
-from smcc.analysis.sentiment.base import SentimentAnalyzer, label_for, sentiment, unknown
+from smcc.analysis.sentiment.base import (
+    UNKNOWN_SCORED,
+    Scored,
+    SentimentAnalyzer,
+    as_sentiment,
+    label_for,
+    scored,
+)
 from smcc.analysis.sentiment.emoji import emoji_score
 from smcc.models import Sentiment
 
@@ -63,14 +70,19 @@ EMOJI_ONLY: Final = "emoji/1"
 
 
 def emoji_only(text: str) -> Sentiment:
+    """`emoji_only_scored` as a Sentiment."""
+    return as_sentiment(emoji_only_scored(text))
+
+
+def emoji_only_scored(text: str) -> Scored:
     """A post without words (emoji, emoticons, links, handles): its emoji are all it says, and
     they mean the same in every language. A post with words in a language we cannot read, or
     with no emoji, is "unknown": its emoji alone would not be the truth about it."""
     total, hits = emoji_score(text)
     if not hits or any(c.isalpha() for c in clean_for_detection(text)):
-        return unknown()
+        return UNKNOWN_SCORED
     score = total / (abs(total) + 0.5)
-    return sentiment(score, label_for(score, -0.05, 0.05), EMOJI_ONLY)
+    return scored(score, label_for(score, -0.05, 0.05), EMOJI_ONLY)
 
 
 class SentimentRouter:
@@ -92,7 +104,14 @@ class SentimentRouter:
             return found
 
     def analyse(self, text: str, language: str | None) -> Sentiment:
+        return as_sentiment(self.scored(text, language))
+
+    def scored(self, text: str, language: str | None) -> Scored:
+        """`analyse` as plain values (what the analyse stage stores)."""
         if language is None:
-            return emoji_only(text)
-        analyzer = self._get(language)
-        return unknown() if analyzer is None else analyzer.analyse(text)
+            return emoji_only_scored(text)
+        try:
+            analyzer = self._analyzers[language]
+        except KeyError:
+            analyzer = self._get(language)
+        return UNKNOWN_SCORED if analyzer is None else analyzer.scored(text)

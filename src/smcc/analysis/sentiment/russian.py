@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from smcc.analysis.sentiment.base import from_decisions
+from smcc.analysis.sentiment.base import Scored, as_sentiment, decision_scored
 from smcc.analysis.sentiment.linear import MODELS_DIR, LinearTextModel, load_model
 from smcc.analysis.sentiment.ru_lexicon import lexicon_evidence
 from smcc.analysis.sentiment.textnorm import normalise_social
@@ -43,5 +43,8 @@ class RussianAnalyzer:
         decisions[2] += LEXICON_WEIGHT * lexicon
         return decisions
 
+    def scored(self, text: str) -> Scored:
+        return decision_scored(self.decisions(text), self.name)
+
     def analyse(self, text: str) -> Sentiment:
-        return from_decisions(self.decisions(text), self.name)
+        return as_sentiment(self.scored(text))

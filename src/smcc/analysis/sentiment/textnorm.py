@@ -13,12 +13,20 @@ from typing import Final
 
 _URL: Final = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE: Final = re.compile(r"@\w+")
-_HASHTAG: Final = re.compile(r"#(\w+)")
+_HASHTAG_SIGN: Final = re.compile(r"#(?=\w)")  # "#tag" -> "tag"; a "#" before no word stays
 _REPEAT: Final = re.compile(r"(\w)\1{2,}")  # bangeeet -> bangeet, loooool -> lool
-# Emoji, pictographs and symbols become tokens of their own; joiners and variation selectors go.
-_EMOJI: Final = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff]")
-_JOINERS: Final = re.compile("[\ufe0f\u200d]")
-_PUNCT: Final = re.compile(r"([!?.,;:\"'()\[\]«»“”„…])")
+_PUNCTUATION: Final = "!?.,;:\"'()[]«»“”„…"
+_EMOJI_RANGES: Final = ((0x1F000, 0x1FAFF), (0x2600, 0x27BF), (0x2B00, 0x2BFF), (0x2300, 0x23FF))
+# str.translate splits off punctuation (ASCII posts) and also emoji, pictographs and symbols,
+# and turns joiners and variation selectors into spaces (other posts): each is a single
+# character mapped on its own, so one table does what three regex substitutions did, at C speed.
+_SPLIT_ASCII: Final[dict[int, str]] = {ord(c): f" {c} " for c in _PUNCTUATION if c.isascii()}
+_SPLIT_ALL: Final[dict[int, str]] = {
+    **{code: f" {chr(code)} " for low, high in _EMOJI_RANGES for code in range(low, high + 1)},
+    0xFE0F: " ",
+    0x200D: " ",
+    **{ord(c): f" {c} " for c in _PUNCTUATION},
+}
 
 SLANG_ID: Final[dict[str, str]] = {
     # informal negation and the commonest abbreviations of Indonesian social text
@@ -43,11 +51,20 @@ def normalise_social(text: str) -> str:
     if "@" in text:
         text = _HANDLE.sub(" ", text)
     if "#" in text:
-        text = _HASHTAG.sub(r"\1", text)
-    text = _REPEAT.sub(r"\1\1", text.lower().replace("ё", "е"))
-    if not text.isascii():
-        text = _EMOJI.sub(r" \g<0> ", _JOINERS.sub(" ", text))
-    return " ".join(_PUNCT.sub(r" \1 ", text).split())
+        text = _HASHTAG_SIGN.sub("", text)
+    text = text.lower().replace("ё", "е")
+    if _REPEAT.search(text):  # rare: skip the cost of sub()'s template when nothing matches
+        text = _REPEAT.sub(r"\1\1", text)
+    table = _SPLIT_ASCII if text.isascii() else _SPLIT_ALL
+    # Word by word: most words are letters only (no character of the tables is a letter), and
+    # `isalpha` passes them at C speed; only the others pay for the table.
+    out: list[str] = []
+    for word in text.split():
+        if word.isalpha():
+            out.append(word)
+        else:
+            out += word.translate(table).split()
+    return " ".join(out)
 
 
 def replace_slang(tokens: list[str], table: dict[str, str]) -> list[str]:

@@ -21,6 +21,7 @@ import pytest
 from console_app import console_app, until
 from console_seed import console_config, seeded_store
 from smcc import ingest as ingest_mod
+from smcc.analysis import offload
 from smcc.analysis.analyzer import MentionAnalyzer
 from smcc.analysis.offload import AnalyserProcess
 from smcc.analysis.terms import TermExtractor
@@ -126,6 +127,33 @@ def test_a_dead_child_falls_back_to_the_same_answers_and_is_restarted(
     finally:
         process.close()
     assert not process.offloaded
+
+
+def test_a_hung_child_is_stopped_and_its_batch_analysed_here(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child that stops answering without dying (here: SIGSTOP) must not hold up ingest."""
+    monkeypatch.setattr(offload, "ANSWER_SECONDS", 0.5)
+    process = _analyser(restart_delay=0.0)
+    try:
+        process.analyse(_demo(0, 20))
+        hung = process.child_pid
+        assert hung is not None
+        os.kill(hung, signal.SIGSTOP)
+        batch = _demo(20, 20)
+        process.analyse(batch)
+        assert [m.model_dump() for m in batch] == [
+            m.model_dump() for m in _in_process(_demo(20, 20))
+        ]
+        said = [r.getMessage() for r in caplog.records if "analyse process died" in r.getMessage()]
+        assert len(said) == 1
+        assert "no answer in 0.5 s" in said[0]
+        with pytest.raises(ProcessLookupError):  # killed and reaped, not left stopped
+            os.kill(hung, 0)
+        process.analyse(_demo(40, 20))
+        assert process.child_pid not in (None, hung)
+    finally:
+        process.close()
 
 
 def test_without_restarts_left_the_stage_stays_in_process() -> None:

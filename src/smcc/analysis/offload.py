@@ -49,6 +49,9 @@ MAX_RESTARTS: Final = 5
 """How many times a dead child is replaced before the stage stays in-process for good."""
 RESTART_DELAY: Final = 5.0
 """Seconds between starts of the child: a child that dies at once is not restarted in a loop."""
+ANSWER_SECONDS = 60.0
+"""How long a batch waits for the child's answer before the child counts as hung: it is killed
+and the batch analysed in-process (a batch takes milliseconds; a minute means stopped, not slow)."""
 STOP_SECONDS: Final = 3.0
 """How long `close` waits for the child to exit after its stdin closed, before killing it."""
 
@@ -158,6 +161,7 @@ class _Child:
         self.requests: IO[bytes] = self.popen.stdin
         self.answers: queue.SimpleQueue[object] = queue.SimpleQueue()
         self.dead = False
+        self.hung = False
         self.reported = False
         self.stopped = False
         threading.Thread(
@@ -195,7 +199,12 @@ class _Child:
         """The answer to `ticket` (answers come in the order of the jobs), or None if the child
         died before it answered."""
         while True:
-            item = self.answers.get()
+            try:
+                item = self.answers.get(timeout=ANSWER_SECONDS)
+            except queue.Empty:
+                self.hung = True
+                self.dead = True
+                return None
             if item is _DEAD:
                 self.answers.put(_DEAD)  # for every later waiter too
                 return None
@@ -207,6 +216,8 @@ class _Child:
 
     def why_dead(self) -> str:
         """A one-line reason for the log: exit code and the last line the child wrote."""
+        if self.hung:
+            return f"it gave no answer in {ANSWER_SECONDS:g} s and was stopped"
         try:
             code = self.popen.wait(timeout=STOP_SECONDS)
         except subprocess.TimeoutExpired:

@@ -13,8 +13,8 @@ approval round when approval applies. `x` discards one (cancelled; the audit log
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import ClassVar, TypeVar
 
 from rich.text import Text
 from textual import work
@@ -33,29 +33,66 @@ from smcc.tui.screens.composer import ComposerScreen
 from smcc.tui.screens.search import SearchScreen
 from smcc.tui.widgets.live import LivePane
 
+T = TypeVar("T")
 
-class ApprovalsPane(LivePane[list[OutboxItem]]):
+
+def _what(item: OutboxItem) -> str:
+    """'reply #12' for a reply to mention 12, 'post NAME' for a post on source NAME."""
+    if item.mention_id is not None:
+        return f"{item.kind} #{item.mention_id}"
+    return f"{item.kind} {item.source}"
+
+
+class _ItemList(LivePane[list[T]]):
+    """A table of outbox items, `#NAME-table`, with a line `#NAME-empty` saying when there are
+    none."""
+
+    NAME: ClassVar[str]
+    COLUMNS: ClassVar[tuple[tuple[str, int, str], ...]]
+    """(label, width, key) of each column."""
+    EMPTY: ClassVar[str]
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(""), id=f"{self.NAME}-empty")
+        table: DataTable[Text] = DataTable(id=f"{self.NAME}-table", cursor_type="row")
+        for label, width, key in self.COLUMNS:
+            table.add_column(label, width=width, key=key)
+        yield table
+
+    @property
+    def table(self) -> DataTable[Text]:
+        return self.query_one(f"#{self.NAME}-table", DataTable)
+
+    def fill(self, rows: Sequence[tuple[OutboxItem, list[Text]]], keep: int | None) -> None:
+        """Show `rows` (an item and its cells), the cursor kept on item `keep` if still there."""
+        table = self.table
+        table.clear()
+        for item, cells in rows:
+            table.add_row(*cells, key=str(item.id))
+        ids = [item.id for item, _ in rows]
+        if keep is not None and keep in ids:
+            table.move_cursor(row=ids.index(keep), animate=False)
+        message = "" if rows else self.EMPTY
+        self.query_one(f"#{self.NAME}-empty", Static).update(Text(message, style="dim"))
+
+
+class ApprovalsPane(_ItemList[OutboxItem]):
     TOPICS: ClassVar[frozenset[str]] = frozenset({"outbox"})
     BINDINGS: ClassVar[list[BindingType]] = bindings(APPROVAL_KEYS)
+    NAME = "approvals"
+    COLUMNS = (
+        ("#", 5, "id"),
+        ("what", 14, "what"),
+        ("by", 10, "by"),
+        ("when", 5, "when"),
+        ("text", 160, "text"),
+    )
+    EMPTY = "nothing waits for approval"
 
     def __init__(self, data: ConsoleData, *, id: str | None = "approvals") -> None:
         super().__init__(data, id=id)
         self.border_title = "Waiting for approval"
         self.items: list[OutboxItem] = []
-
-    def compose(self) -> ComposeResult:
-        yield Static(Text(""), id="approvals-empty")
-        table: DataTable[Text] = DataTable(id="approvals-table", cursor_type="row")
-        table.add_column("#", width=5, key="id")
-        table.add_column("what", width=14, key="what")
-        table.add_column("by", width=10, key="by")
-        table.add_column("when", width=5, key="when")
-        table.add_column("text", width=160, key="text")
-        yield table
-
-    @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one("#approvals-table", DataTable)
 
     def load(self) -> list[OutboxItem]:
         return self.data.pending_approval()
@@ -63,26 +100,21 @@ class ApprovalsPane(LivePane[list[OutboxItem]]):
     def show(self, result: list[OutboxItem]) -> None:
         keep = self.current()
         self.items = result
-        table = self.table
-        table.clear()
         zone = self.data.zone
-        for item in result:
-            what = f"{item.kind} {item.source}"
-            if item.mention_id is not None:
-                what = f"{item.kind} #{item.mention_id}"
-            table.add_row(
-                Text(str(item.id)),
-                safe_line(what),
-                safe_line(item.operator, "bold"),
-                Text(local_time(item.scheduled_at or item.created_at, zone), style="dim"),
-                safe_line(item.text),
-                key=str(item.id),
+        rows = [
+            (
+                item,
+                [
+                    Text(str(item.id)),
+                    safe_line(_what(item)),
+                    safe_line(item.operator, "bold"),
+                    Text(local_time(item.scheduled_at or item.created_at, zone), style="dim"),
+                    safe_line(item.text),
+                ],
             )
-        ids = [i.id for i in result]
-        if keep is not None and keep.id in ids:
-            table.move_cursor(row=ids.index(keep.id), animate=False)
-        message = "" if result else "nothing waits for approval"
-        self.query_one("#approvals-empty", Static).update(Text(message, style="dim"))
+            for item in result
+        ]
+        self.fill(rows, keep.id if keep is not None else None)
 
     def current(self) -> OutboxItem | None:
         row = self.table.cursor_row
@@ -126,28 +158,24 @@ class ApprovalsPane(LivePane[list[OutboxItem]]):
         self.reload()
 
 
-class DraftsPane(LivePane[list[Draft]]):
+class DraftsPane(_ItemList[Draft]):
     TOPICS: ClassVar[frozenset[str]] = frozenset({"outbox"})
     BINDINGS: ClassVar[list[BindingType]] = bindings(DRAFT_KEYS)
+    NAME = "drafts"
+    # "why" narrow enough that the text still shows at 80 columns
+    COLUMNS = (
+        ("#", 5, "id"),
+        ("what", 12, "what"),
+        ("back from", 9, "by"),
+        ("why", 24, "why"),
+        ("text", 160, "text"),
+    )
+    EMPTY = "no drafts of yours"
 
     def __init__(self, data: ConsoleData, *, id: str | None = "drafts") -> None:
         super().__init__(data, id=id)
         self.border_title = f"Your drafts ({data.operator})"
         self.drafts: list[Draft] = []
-
-    def compose(self) -> ComposeResult:
-        yield Static(Text(""), id="drafts-empty")
-        table: DataTable[Text] = DataTable(id="drafts-table", cursor_type="row")
-        table.add_column("#", width=5, key="id")
-        table.add_column("what", width=12, key="what")
-        table.add_column("back from", width=9, key="by")
-        table.add_column("why", width=24, key="why")  # the text still shows at 80 columns
-        table.add_column("text", width=160, key="text")
-        yield table
-
-    @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one("#drafts-table", DataTable)
 
     def load(self) -> list[Draft]:
         return self.data.my_drafts()
@@ -155,26 +183,18 @@ class DraftsPane(LivePane[list[Draft]]):
     def show(self, result: list[Draft]) -> None:
         keep = self.current()
         self.drafts = result
-        table = self.table
-        table.clear()
+        rows = []
         for draft in result:
-            item = draft.item
-            what = f"{item.kind} {item.source}"
-            if item.mention_id is not None:
-                what = f"{item.kind} #{item.mention_id}"
-            table.add_row(
+            item, rejected = draft.item, draft.rejected_by
+            cells = [
                 Text(str(item.id)),
-                safe_line(what),
-                safe_line(draft.rejected_by or "not sent", "bold" if draft.rejected_by else "dim"),
-                safe_line(item.comment or "" if draft.rejected_by else "", "italic"),
+                safe_line(_what(item)),
+                safe_line(rejected or "not sent", "bold" if rejected else "dim"),
+                safe_line(item.comment or "" if rejected else "", "italic"),
                 safe_line(item.text),
-                key=str(item.id),
-            )
-        ids = [d.item.id for d in result]
-        if keep is not None and keep.item.id in ids:
-            table.move_cursor(row=ids.index(keep.item.id), animate=False)
-        message = "" if result else "no drafts of yours"
-        self.query_one("#drafts-empty", Static).update(Text(message, style="dim"))
+            ]
+            rows.append((item, cells))
+        self.fill(rows, keep.item.id if keep is not None else None)
 
     def current(self) -> Draft | None:
         row = self.table.cursor_row

@@ -268,21 +268,7 @@ class ConsoleData:
         limit for a post (None: the mention is gone)."""
         if item.mention_id is not None:
             return self.reply_target(item.mention_id)
-        config = self.config
-        learned = self._call(self._store.learned_char_limits)
-        platform, limit = char_limit(config, item.source, learned)
-        problem = None
-        try:
-            Outbox(self._store, config, self.operator).check_source(item.source, "post")
-        except OutboxError as exc:
-            problem = str(exc)
-        canned = [
-            Canned(name, reply.key, fill(template_text(config, name, None), config, None, ""))
-            for name, reply in sorted(
-                config.canned.items(), key=lambda kv: (kv[1].key or 10, kv[0])
-            )
-        ]
-        return ReplyTarget(None, platform, limit, "", canned, problem)
+        return self._target(item.source, "post", None)
 
     def resubmit(self, item_id: int, text: str) -> OutboxItem:
         """A draft with its new text goes round again (to approval or the queue)."""
@@ -324,27 +310,32 @@ class ConsoleData:
         mention = self._call(self._store.get_mention, mention_id)
         if mention is None:
             return None
+        return self._target(mention.source, "reply", mention)
+
+    def _target(self, source: str, kind: str, mention: Mention | None) -> ReplyTarget:
+        """The platform's limit, why nothing can go out there (if so) and the canned replies
+        filled in the mention's language (a post: for no mention)."""
         config = self.config
         learned = self._call(self._store.learned_char_limits)
-        platform, limit = char_limit(config, mention.source, learned)
+        platform, limit = char_limit(config, source, learned)
         problem = None
         try:
-            Outbox(self._store, config, self.operator).check_source(mention.source, "reply")
+            Outbox(self._store, config, self.operator).check_source(source, kind)
         except OutboxError as exc:
             problem = str(exc)
+        language = mention.language if mention is not None else None
         canned = [
             Canned(
                 name,
                 reply.key,
-                fill(template_text(config, name, mention.language), config, mention, self.operator),
+                fill(template_text(config, name, language), config, mention, self.operator),
             )
             for name, reply in sorted(
                 config.canned.items(), key=lambda kv: (kv[1].key or 10, kv[0])
             )
         ]
-        return ReplyTarget(
-            mention, platform, limit, reply_prefix(platform, mention), canned, problem
-        )
+        prefix = reply_prefix(platform, mention) if mention is not None else ""
+        return ReplyTarget(mention, platform, limit, prefix, canned, problem)
 
     def queue_reply(self, mention_id: int, text: str) -> OutboxItem:
         """Queue a reply through the outbox (or put it before an approver); OutboxError with one

@@ -170,18 +170,24 @@ _INSERT_MENTIONS = (
     + ", ".join([_MENTION_VALUES] * ROWS_PER_INSERT)
     + " ON CONFLICT (source, external_id) DO NOTHING"
 )
+# The profile comes from the author's newest mention (platforms page newest-first, backfills go
+# back in time); the count grows with every mention of theirs, old or new.
 _UPSERT_AUTHOR = """
 INSERT INTO authors (source, handle, display_name, followers, verified, external_id,
-                     first_seen, last_seen)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                     first_seen, last_seen, mention_count)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (source, handle) DO UPDATE SET
-    display_name = excluded.display_name,
-    followers = excluded.followers,
-    verified = excluded.verified,
-    external_id = coalesce(excluded.external_id, authors.external_id),
-    last_seen = excluded.last_seen
-WHERE excluded.last_seen >= authors.last_seen
+    display_name = iif(excluded.last_seen >= last_seen, excluded.display_name, display_name),
+    followers = iif(excluded.last_seen >= last_seen, excluded.followers, followers),
+    verified = iif(excluded.last_seen >= last_seen, excluded.verified, verified),
+    external_id = iif(excluded.last_seen >= last_seen,
+                      coalesce(excluded.external_id, external_id), external_id),
+    last_seen = max(last_seen, excluded.last_seen),
+    mention_count = mention_count + excluded.mention_count
 """
+_UNCOUNT_AUTHOR = (
+    "UPDATE authors SET mention_count = mention_count - ? WHERE source = ? AND handle = ?"
+)
 _INDEX_NEW = """
 INSERT INTO mentions_fts (rowid, text, author_handle, author_name)
 SELECT id, text, author_handle, author_name FROM mentions WHERE id > ?
@@ -267,10 +273,21 @@ def _mention_params(m: Mention) -> tuple[Any, ...]:
     )
 
 
-def _author_params(m: Mention) -> tuple[Any, ...]:
+def _author_params(m: Mention, count: int) -> tuple[Any, ...]:
+    """The upsert's row for the author of `m` (their newest mention of `count` in the batch)."""
     a = m.author
     seen = ts(m.created_at)
-    return (m.source, a.handle, a.display_name, a.followers, a.verified, a.external_id, seen, seen)
+    return (
+        m.source,
+        a.handle,
+        a.display_name,
+        a.followers,
+        a.verified,
+        a.external_id,
+        seen,
+        seen,
+        count,
+    )
 
 
 TermSets = Sequence[Collection[str]]
@@ -321,11 +338,17 @@ def prepare_batch(mentions: Sequence[Mention], terms: TermSets | None = None) ->
     """
     # Platforms page newest-first: keep each author's newest mention, not the last one seen.
     authors: dict[tuple[str, str], Mention] = {}
+    counts: dict[tuple[str, str], int] = {}
     for m in mentions:
         key = (m.source, m.author.handle)
         seen = authors.get(key)
-        if seen is None or m.created_at >= seen.created_at:
+        if seen is None:
             authors[key] = m
+            counts[key] = 1
+        else:
+            counts[key] += 1
+            if m.created_at >= seen.created_at:
+                authors[key] = m
     params = [_mention_params(m) for m in mentions]
     term_sets: list[tuple[str, str, str, Collection[str], float | None]] = []
     if terms is not None:
@@ -338,10 +361,28 @@ def prepare_batch(mentions: Sequence[Mention], terms: TermSets | None = None) ->
         ]
     return PreparedBatch(
         mentions=params,
-        authors=[_author_params(m) for m in authors.values()],
+        authors=[_author_params(m, counts[key]) for key, m in authors.items()],
         terms=term_rows(term_sets),
         term_sets=term_sets,
     )
+
+
+def _duplicates_by_author(
+    rows: Sequence[tuple[Any, ...]], new: set[tuple[str, str]]
+) -> list[tuple[int, str, str]]:
+    """(how many, source, handle) of the rows in `rows` that were not stored as new mentions.
+
+    `new` holds the keys stored by this batch; a key given twice in the batch is new once."""
+    left = set(new)
+    counts: dict[tuple[str, str], int] = {}
+    for r in rows:
+        key = (r[0], r[1])
+        if key in left:
+            left.discard(key)
+        else:
+            author = (r[0], r[4])  # the row's source and author handle
+            counts[author] = counts.get(author, 0) + 1
+    return [(n, source, handle) for (source, handle), n in counts.items()]
 
 
 def _minute(value: datetime) -> str:
@@ -700,18 +741,22 @@ class Store(OutboxStore):
             inserted = conn.execute(
                 "SELECT count(*) FROM mentions WHERE id > ?", (before,)
             ).fetchone()[0]
+            new: set[tuple[str, str]] | None = None
+            if inserted < len(rows):
+                # Some were stored before (a source re-sent them): the authors' counts and the
+                # term rollups take only the new ones.
+                new = {
+                    (r[0], r[1])
+                    for r in conn.execute(
+                        "SELECT source, external_id FROM mentions WHERE id > ?", (before,)
+                    )
+                }
+                conn.executemany(_UNCOUNT_AUTHOR, _duplicates_by_author(rows, new))
             if inserted:
                 conn.execute(_INDEX_NEW, (before,))
                 conn.execute(_ROLLUP, (before,))
                 terms = batch.terms
-                if inserted < len(rows) and batch.term_sets:
-                    # Some were stored before (a source re-sent them): count only the new ones.
-                    new = {
-                        (r[0], r[1])
-                        for r in conn.execute(
-                            "SELECT source, external_id FROM mentions WHERE id > ?", (before,)
-                        )
-                    }
+                if new is not None and batch.term_sets:
                     terms = term_rows(t for t in batch.term_sets if (t[0], t[1]) in new)
                 if terms:
                     conn.executemany(_TERM_ROLLUP, terms)
@@ -1148,11 +1193,9 @@ class Store(OutboxStore):
     def author_mention_count(self, source: str, handle: str) -> int:
         """How many mentions of this author the store holds (the author card's history)."""
         row = self.conn.execute(
-            "SELECT count(*) FROM mentions WHERE author_id = "
-            "(SELECT id FROM authors WHERE source = ? AND handle = ?)",
-            (source, handle),
+            "SELECT mention_count FROM authors WHERE source = ? AND handle = ?", (source, handle)
         ).fetchone()
-        return int(row[0])
+        return int(row[0]) if row else 0
 
     def thread(self, source: str, conversation_id: str, *, limit: int = 50) -> list[QueueItem]:
         """Mentions of one conversation in time order (the first `limit`)."""

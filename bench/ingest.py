@@ -14,7 +14,7 @@ Each trial runs in a fresh subprocess (so peak RSS is its own) against a fresh d
 - raw: the same rows (generated and triaged beforehand, not timed) inserted with a plain
   `executemany` of one-row INSERTs (authors, then mentions) in transactions of the same batch size
   into the same schema, plus the full-text index fill the schema needs — the floor for the store.
-- stages: each stage alone in one thread over the same batches, in µs per mention — where the
+- stages: each stage alone in one thread over the same batches, in CPU µs per mention — where the
   time goes.
 Prints every trial, the stage breakdown, the medians, and the ratio pipeline/raw. `--foundation`
 runs only the foundation trials. `--compare`
@@ -170,9 +170,9 @@ def trial_stages(count: int, db: Path) -> dict[str, Any]:
     spent: dict[str, float] = {}
 
     def timed(stage: str, func: Callable[..., T], *args: Any) -> T:
-        started = time.perf_counter()
+        started = time.process_time()
         result = func(*args)
-        spent[stage] = spent.get(stage, 0.0) + time.perf_counter() - started
+        spent[stage] = spent.get(stage, 0.0) + time.process_time() - started
         return result
 
     batch = config.pipeline.batch_size
@@ -319,7 +319,7 @@ def main() -> None:
     }
     rss = {kind: statistics.median(r["rss_mb"] for r in rs) for kind, rs in results.items()}
     stages = run_trial("stages", args.count)["us_per_mention"]
-    print("where the time goes (each stage alone, one thread, µs per mention):")
+    print("where the time goes (each stage alone, one thread, CPU µs per mention):")
     for stage, micros in stages.items():
         print(f"  {stage:28} {micros:6.1f}")
     print(f"  {'sum':28} {sum(stages.values()):6.1f}")

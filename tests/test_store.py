@@ -969,3 +969,18 @@ def test_close_waits_for_a_query_running_in_another_thread(tmp_path: Path) -> No
     assert seen == [0]
     with pytest.raises(sqlite3.ProgrammingError):
         store.conn.execute("SELECT 1")
+
+
+def test_stored_json_is_what_json_dumps_writes() -> None:
+    """The store's prebuilt JSON encoders write exactly what json.dumps would."""
+    import json
+
+    from smcc.store.store import _to_json, _to_json_any
+
+    value = {"seq": 1, "text": 'é\n"q"', "f": 2.5, "n": None, "l": [True, {"x": []}]}
+    assert _to_json_any(value) == json.dumps(value, ensure_ascii=False, default=str)
+    assert _to_json(["a", "ü"]) == json.dumps(["a", "ü"], ensure_ascii=False)
+    at = {"at": T0}
+    assert _to_json_any(at) == json.dumps(at, ensure_ascii=False, default=str)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        _to_json(at)

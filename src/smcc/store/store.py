@@ -231,17 +231,24 @@ def _json_encoder(default: Callable[[Any], Any]) -> Callable[[Any], str]:
     ≈ 1.5 µs a demo mention's raw payload takes). The C encoder is made here once, without the
     circular-reference check: what is stored comes from parsed JSON or from our own models, so
     it has no cycles (one would end in RecursionError instead of ValueError)."""
+    fallback = json.JSONEncoder(ensure_ascii=False, default=default).encode
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:  # no C accelerator (not CPython): the pure-Python encoder
-        return json.JSONEncoder(ensure_ascii=False, default=default).encode
-    chunks = make(
-        None, default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True
-    )
+        return fallback
+    try:
+        chunks = make(
+            None, default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True
+        )
 
-    def encode(value: Any) -> str:
-        return "".join(chunks(value, 0))
+        def encode(value: Any) -> str:
+            return "".join(chunks(value, 0))
 
-    return encode
+        probe = {"a": [1, 2.5, None, True, "é\n"], "b": {}}
+        if encode(probe) == fallback(probe):
+            return encode
+    except TypeError:  # the accelerator's signature changed in this Python
+        pass
+    return fallback
 
 
 def _not_serializable(value: Any) -> Any:

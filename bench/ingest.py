@@ -7,12 +7,17 @@ Each trial runs in a fresh subprocess (so peak RSS is its own) against a fresh d
   sentiment, question, influence) → triage (the rules of config.toml) → terms (for trends and
   keyword spikes) → store, as `smcc ingest` runs it: the analyse stage in its own process
   (`--in-process`: in the ingest process, as before); CPU time of both processes is reported;
+- foundation: the stages of the foundation issue alone, as the pipeline runs them: the demo
+  source at full speed → normalise → dedupe → store (mentions, authors, full-text index, rollups,
+  change counter and the source's cursor in one transaction per batch); no analyse, triage or
+  terms. Issue 2's goal for these stages is 50,000 mentions/s;
 - raw: the same rows (generated and triaged beforehand, not timed) inserted with a plain
   `executemany` of one-row INSERTs (authors, then mentions) in transactions of the same batch size
   into the same schema, plus the full-text index fill the schema needs — the floor for the store.
-- stages: each stage alone in one thread over the same batches, in µs per mention — where the
+- stages: each stage alone in one thread over the same batches, in CPU µs per mention — where the
   time goes.
-Prints every trial, the stage breakdown, the medians, and the ratio pipeline/raw. `--compare`
+Prints every trial, the stage breakdown, the medians, and the ratio pipeline/raw. `--foundation`
+runs only the foundation trials. `--compare`
 runs only pipeline trials, alternately with the analyse stage in its own process and in the ingest
 process, and prints both medians.
 """
@@ -38,7 +43,7 @@ from smcc.analysis.terms import TermExtractor
 from smcc.config import Config, DemoSourceConfig, default_config
 from smcc.ingest import prepare
 from smcc.models import utcnow
-from smcc.pipeline import RecentKeys, normalise
+from smcc.pipeline import Pipeline, RecentKeys, normalise
 from smcc.rules import RuleEngine
 from smcc.sources.demo import DemoCatalog, DemoSource, demo_mentions, schedule_of
 from smcc.store import Store, prepare_batch
@@ -100,6 +105,29 @@ def trial_pipeline(count: int, db: Path, in_process: bool = False) -> dict[str, 
     }
 
 
+def trial_foundation(count: int, db: Path) -> dict[str, Any]:
+    """demo → normalise → dedupe → store through the Pipeline, without analyse/triage/terms."""
+    config = _config()
+    settings = config.sources["demo"]
+    assert isinstance(settings, DemoSourceConfig)
+    source = DemoSource("demo", settings, config.brands, config.competitors, limit=count)
+    with Store.open(db) as store:
+        pipeline = Pipeline(store, [source], config.pipeline)
+        started, cpu_started = time.perf_counter(), time.process_time()
+        stats = asyncio.run(pipeline.run())
+        cpu = time.process_time() - cpu_started
+        elapsed = time.perf_counter() - started
+        stored = store.count_mentions()
+    assert stored == count == stats.stored, (stored, count, stats.stored)
+    return {
+        "kind": "foundation",
+        "count": count,
+        "seconds": elapsed,
+        "rss_mb": _peak_rss_mb(),
+        "cpu_seconds": cpu,
+    }
+
+
 def trial_raw(count: int, db: Path) -> dict[str, Any]:
     config = _config()
     catalog = _catalog(config)
@@ -109,7 +137,7 @@ def trial_raw(count: int, db: Path) -> dict[str, Any]:
     with Store.open(db) as store:
         prepared = [prepare_batch(mentions[i : i + batch]) for i in range(0, count, batch)]
         conn = store.conn
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         for rows in prepared:
             conn.execute("BEGIN IMMEDIATE")
             before = conn.execute("SELECT coalesce(max(id), 0) FROM mentions").fetchone()[0]
@@ -117,9 +145,16 @@ def trial_raw(count: int, db: Path) -> dict[str, Any]:
             conn.executemany(_INSERT_MENTION, rows.mentions)
             conn.execute(_INDEX_NEW, (before,))
             conn.execute("COMMIT")
+        cpu = time.process_time() - cpu_started
         elapsed = time.perf_counter() - started
         assert store.count_mentions() == count
-    return {"kind": "raw", "count": count, "seconds": elapsed, "rss_mb": _peak_rss_mb()}
+    return {
+        "kind": "raw",
+        "count": count,
+        "seconds": elapsed,
+        "rss_mb": _peak_rss_mb(),
+        "cpu_seconds": cpu,
+    }
 
 
 def trial_stages(count: int, db: Path) -> dict[str, Any]:
@@ -135,9 +170,9 @@ def trial_stages(count: int, db: Path) -> dict[str, Any]:
     spent: dict[str, float] = {}
 
     def timed(stage: str, func: Callable[..., T], *args: Any) -> T:
-        started = time.perf_counter()
+        started = time.process_time()
         result = func(*args)
-        spent[stage] = spent.get(stage, 0.0) + time.perf_counter() - started
+        spent[stage] = spent.get(stage, 0.0) + time.process_time() - started
         return result
 
     batch = config.pipeline.batch_size
@@ -207,16 +242,49 @@ def compare(count: int, runs: int) -> None:
         )
 
 
+def _describe(r: dict[str, Any]) -> str:
+    """One trial's line: rate, peak RSS and (where measured) CPU time per mention."""
+    line = (
+        f"{r['kind']:10} {r['count']:,} mentions in {r['seconds']:.2f}s = "
+        f"{r['count'] / r['seconds']:,.0f}/s, peak RSS {r['rss_mb']:.0f} MB"
+    )
+    if r.get("child_rss_mb"):
+        line += f" (+ {r['child_rss_mb']:.0f} MB analyse process)"
+    if "cpu_seconds" in r:
+        line += f"; CPU {r['cpu_seconds'] / r['count'] * 1e6:.1f} µs/mention"
+    if "child_cpu_seconds" in r:
+        line += f" + {r['child_cpu_seconds'] / r['count'] * 1e6:.0f} in the analyse process"
+    return line
+
+
+def _foundation_median(runs: list[dict[str, Any]]) -> str:
+    rate = statistics.median(r["count"] / r["seconds"] for r in runs)
+    cpu = statistics.median(r["cpu_seconds"] / r["count"] * 1e6 for r in runs)
+    rss = statistics.median(r["rss_mb"] for r in runs)
+    return (
+        f"median foundation stages (demo → normalise → dedupe → store): {rate:,.0f} mentions/s "
+        f"(goal 50,000), CPU {cpu:.1f} µs/mention = {1e6 / cpu:,.0f} mentions per CPU-second, "
+        f"peak RSS {rss:.0f} MB"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--trial", choices=["pipeline", "raw", "stages"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--trial", choices=["pipeline", "foundation", "raw", "stages"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     parser.add_argument(
         "--compare",
         action="store_true",
         help="only the pipeline, alternately with the analyse stage in its own process and not",
+    )
+    parser.add_argument(
+        "--foundation",
+        action="store_true",
+        help="only the foundation stages (demo → normalise → dedupe → store)",
     )
     parser.add_argument(
         "--in-process",
@@ -228,42 +296,30 @@ def main() -> None:
         if args.trial == "pipeline":
             print(json.dumps(trial_pipeline(args.count, args.db, args.in_process)))
         else:
-            trial = {"raw": trial_raw, "stages": trial_stages}
+            trial = {"foundation": trial_foundation, "raw": trial_raw, "stages": trial_stages}
             print(json.dumps(trial[args.trial](args.count, args.db)))
         return
 
     if args.compare:
         compare(args.count, args.runs)
         return
-    results: dict[str, list[dict[str, Any]]] = {"pipeline": [], "raw": []}
+    kinds = ("foundation",) if args.foundation else ("pipeline", "foundation", "raw")
+    results: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
     for run in range(1, args.runs + 1):
-        for kind in ("pipeline", "raw"):
+        for kind in kinds:
             r = run_trial(kind, args.count, args.in_process)
             results[kind].append(r)
-            rate = r["count"] / r["seconds"]
-            print(
-                f"run {run} {kind:8} {r['count']:,} mentions in {r['seconds']:.2f}s = "
-                f"{rate:,.0f}/s, peak RSS {r['rss_mb']:.0f} MB"
-                + (
-                    f" (+ {r['child_rss_mb']:.0f} MB analyse process)"
-                    if r.get("child_rss_mb")
-                    else ""
-                )
-                + (
-                    f"; CPU {r['cpu_seconds'] / r['count'] * 1e6:.0f} µs/mention"
-                    f" + {r['child_cpu_seconds'] / r['count'] * 1e6:.0f} in the analyse process"
-                    if "cpu_seconds" in r
-                    else ""
-                ),
-                flush=True,
-            )
+            print(f"run {run} {_describe(r)}", flush=True)
+    if args.foundation:
+        print(_foundation_median(results["foundation"]))
+        return
     med = {
         kind: statistics.median(r["count"] / r["seconds"] for r in rs)
         for kind, rs in results.items()
     }
     rss = {kind: statistics.median(r["rss_mb"] for r in rs) for kind, rs in results.items()}
     stages = run_trial("stages", args.count)["us_per_mention"]
-    print("where the time goes (each stage alone, one thread, µs per mention):")
+    print("where the time goes (each stage alone, one thread, CPU µs per mention):")
     for stage, micros in stages.items():
         print(f"  {stage:28} {micros:6.1f}")
     print(f"  {'sum':28} {sum(stages.values()):6.1f}")
@@ -276,6 +332,7 @@ def main() -> None:
         f"in the analyse process = {1e6 / (cpu + child_cpu):,.0f} mentions per CPU-second; "
         f"analyse process peak RSS {child_rss:.0f} MB"
     )
+    print(_foundation_median(results["foundation"]))
     print(
         f"median pipeline: {med['pipeline']:,.0f} mentions/s, peak RSS {rss['pipeline']:.0f} MB\n"
         f"median raw executemany: {med['raw']:,.0f} rows/s, peak RSS {rss['raw']:.0f} MB\n"

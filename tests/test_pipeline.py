@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -13,7 +14,7 @@ import pytest
 from smcc.analysis.brands import BrandTagger
 from smcc.config import Config, PipelineSettings, parse_config
 from smcc.models import Author, Mention
-from smcc.pipeline import Pipeline, RecentKeys, normalise
+from smcc.pipeline import GC_THRESHOLD, Pipeline, RecentKeys, normalise
 from smcc.rules import RuleEngine
 from smcc.sources.base import Fetched, HealthState, Source, SourceError
 from smcc.store import BatchResult, PreparedBatch, Store
@@ -212,6 +213,31 @@ def test_recent_keys_forget_oldest() -> None:
     assert len(keys.fresh([mention("a", n) for n in range(5)])) == 5
     assert keys.fresh([mention("a", 4)]) == []
     assert len(keys.fresh([mention("a", 0)])) == 1
+
+
+def test_recent_keys_tell_sources_apart() -> None:
+    # "ab" + "1" and "a" + "b1" must not make the same key
+    keys = RecentKeys()
+    first = mention("ab", 1)
+    other = mention("a", 1)
+    other.external_id = "b1"
+    assert len(keys.fresh([first, other])) == 2
+    assert keys.fresh([mention("ab", 1)]) == []
+
+
+async def test_run_spaces_young_collections_and_restores(store: Store) -> None:
+    before = gc.get_threshold()
+    seen: list[tuple[int, ...]] = []
+    pipeline = Pipeline(
+        store,
+        [ListSource("a", 30)],
+        PipelineSettings(batch_size=10),
+        on_batch=lambda _: seen.append(gc.get_threshold()),
+    )
+    await pipeline.run()
+    assert seen
+    assert all(t[0] == GC_THRESHOLD for t in seen)
+    assert gc.get_threshold() == before
 
 
 def test_normalise_strips_terminal_controls() -> None:

@@ -98,8 +98,9 @@ def test_file_database_settings(store: Store, db_path: Path) -> None:
         (3, "alerts with severity 1-10 and keywords; per-minute term rollups"),
         (4, "a partial index of open mentions in queue order"),
         (5, "outbox sending state: in doubt, attempt times, sender, comment"),
+        (6, "mention count per author instead of an index on mentions(author_id)"),
     ]
-    assert LATEST == 5
+    assert LATEST == 6
     assert store.schema_version() == LATEST
     # the settings that live in the file are seen by any other connection
     other = sqlite3.connect(db_path)
@@ -427,6 +428,31 @@ def test_author_upsert_within_one_batch_keeps_the_newest_data(store: Store) -> N
         ]
     )
     assert author_row(store)[1] == 200
+
+
+def test_author_mention_count_counts_each_stored_mention_once(store: Store) -> None:
+    later = T0 + timedelta(hours=1)
+    store.insert_batch([mention("1"), mention("2", at=later), mention("3", handle="bob")])
+    assert store.author_mention_count("demo", "alice") == 2
+    # re-sent mentions (also twice within one batch) and an older one from a backfill
+    result = store.insert_batch(
+        [
+            mention("2", at=later),
+            mention("4", at=T0 - timedelta(days=1), followers=1),
+            mention("4", at=T0 - timedelta(days=1), followers=1),
+            mention("3", handle="bob"),
+        ]
+    )
+    assert (result.inserted, result.duplicates) == (1, 3)
+    assert store.author_mention_count("demo", "alice") == 3
+    assert store.author_mention_count("demo", "bob") == 1
+    assert store.author_mention_count("other", "alice") == 0
+    assert author_row(store)[1] == 10  # the older mention did not overwrite the profile
+    counted = store.conn.execute(
+        "SELECT a.handle, a.mention_count, count(m.id) FROM authors a "
+        "LEFT JOIN mentions m ON m.author_id = a.id GROUP BY a.id"
+    ).fetchall()
+    assert all(row[1] == row[2] for row in counted), [tuple(r) for r in counted]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -849,6 +875,31 @@ def test_a_version_1_database_is_migrated_with_its_data(db_path: Path) -> None:
         assert old.influence == 0.0
 
 
+def test_a_version_5_database_gets_author_counts_and_loses_the_author_index(
+    db_path: Path,
+) -> None:
+    """v6 counts each author's stored mentions (from the index it then drops)."""
+    with Store.open(db_path) as s:
+        s.insert_batch([mention("1"), mention("2"), mention("3", handle="bob")])
+        s.insert_batch([mention("4")])
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("BEGIN")
+    conn.execute("ALTER TABLE authors DROP COLUMN mention_count")
+    conn.execute("CREATE INDEX mentions_author ON mentions (author_id)")
+    conn.execute("DELETE FROM schema_version WHERE version = 6")
+    conn.execute("COMMIT")
+    conn.close()
+    with Store.open(db_path) as s:
+        assert s.schema_version() == LATEST == 6
+        assert s.author_mention_count("demo", "alice") == 3
+        assert s.author_mention_count("demo", "bob") == 1
+        indexes = {r[0] for r in s.conn.execute("SELECT name FROM sqlite_master")}
+        assert "mentions_author" not in indexes
+        s.insert_batch([mention("5")])  # and it goes on counting
+        assert s.author_mention_count("demo", "alice") == 4
+        assert [m.external_id for m in s.search("hello")] == ["1", "2", "3", "4", "5"]
+
+
 def test_processes_creating_the_same_database_at_once(db_path: Path) -> None:
     """Several ingesters and views started together on a new file: one migrates, none fails."""
     code = (
@@ -942,3 +993,18 @@ def test_ingest_health_is_published_and_moves_the_leases_counter_only_when_it_ch
     assert store.changes()["leases"] == moved
     store.publish_health("host:1", [{**rows[0], "state": "failing", "reason": "401"}])
     assert store.changes()["leases"] > moved
+
+
+def test_stored_json_is_what_json_dumps_writes() -> None:
+    """The store's prebuilt JSON encoders write exactly what json.dumps would."""
+    import json
+
+    from smcc.store.store import _to_json, _to_json_any
+
+    value = {"seq": 1, "text": 'é\n"q"', "f": 2.5, "n": None, "l": [True, {"x": []}]}
+    assert _to_json_any(value) == json.dumps(value, ensure_ascii=False, default=str)
+    assert _to_json(["a", "ü"]) == json.dumps(["a", "ü"], ensure_ascii=False)
+    at = {"at": T0}
+    assert _to_json_any(at) == json.dumps(at, ensure_ascii=False, default=str)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        _to_json(at)

@@ -78,7 +78,7 @@ def test_migration_from_v2_keeps_alerts_and_mentions(tmp_path: Path) -> None:
     path = tmp_path / "v2.db"
     v2_database(path)
     with Store.open(path) as store:
-        assert store.schema_version() == LATEST == 5
+        assert store.schema_version() == LATEST == 6
         (old,) = list(store.iter_mentions())
         assert (old.external_id, old.is_question) == ("x1", True)
         alerts = store.alerts(include_cleared=True)

@@ -118,3 +118,13 @@ async def test_the_tests_app_still_fails_on_a_programming_error(
 
     with pytest.raises(RuntimeError, match="boom"):
         await move()
+
+
+async def test_a_failing_timer_of_a_pane_is_shown(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(QueuePane, "tick", boom)  # the SLA countdown, every second
+    app = showing(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "boom failed: RuntimeError: boom" in app.notes, timeout=3)
+        assert app.is_running

@@ -9,11 +9,12 @@ console catches them one step earlier, where its own code runs:
 - message and event handlers of the console's panes and screens: `ShowsFailures` wraps
   `MessagePump._dispatch_message` (private: tests/test_console_failures.py pins it against the
   installed Textual);
-- callbacks run next (a dialog's result, `call_next`): both wrap the callback (public).
+- callbacks run next (a dialog's result, `call_next`, `set_timer`) and the panes' and screens'
+  `set_interval` timers: the callback is wrapped (public).
 
 A failure is logged with its traceback and told to the operator in one line; the app, and the pane
 that failed, carry on. Tests set `raise_failures` so that a programming error still fails them.
-Failures elsewhere (Textual's own widgets, timers, rendering) stay fatal, as Textual makes them.
+Failures elsewhere (Textual's own widgets and rendering) stay fatal, as Textual makes them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from textual.app import App
 from textual.dom import DOMNode
 from textual.message import Message
 from textual.message_pump import MessagePump
+from textual.timer import Timer, TimerCallback
 
 from smcc.textclean import one_line
 
@@ -116,3 +118,15 @@ class ShowsFailures(MessagePump):
 
     def call_next(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         super().call_next(shielded(self, callback, *args, **kwargs))
+
+    def set_interval(
+        self,
+        interval: float,
+        callback: TimerCallback | None = None,
+        *,
+        name: str | None = None,
+        repeat: int = 0,
+        pause: bool = False,
+    ) -> Timer:
+        shown = None if callback is None else shielded(self, callback)
+        return super().set_interval(interval, shown, name=name, repeat=repeat, pause=pause)

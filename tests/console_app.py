@@ -18,7 +18,11 @@ from smcc.tui.screens.main import MainScreen
 
 
 class RecordingApp(ConsoleApp):
-    """The console, remembering what it told the operator."""
+    """The console, remembering what it told the operator. A failing action or handler fails
+    the test (the console would show it and carry on; tests/test_console_failures.py turns this
+    off to check that)."""
+
+    raise_failures = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual import work
-from textual.app import App
 from textual.screen import Screen
 
 from smcc.tui.commands import ConsoleCommands
 from smcc.tui.data import ConsoleData
+from smcc.tui.failures import FailureShowingApp
 from smcc.tui.keys import APP_KEYS, bindings, check_keymap
 from smcc.tui.messages import StoreChanged
 from smcc.tui.notices import OutboxNotices
@@ -24,12 +24,12 @@ POLL_INTERVAL = 0.25
 """Seconds between looks at the change counter: new data shows within this (plus one query)."""
 
 
-class ConsoleApp(App[None]):
+class ConsoleApp(FailureShowingApp[None]):
     # Absolute: a relative CSS_PATH resolves next to the module of the (sub)class being run.
     CSS_PATH = Path(__file__).with_name("console.tcss")
     TITLE = "smcc"
     BINDINGS = bindings(APP_KEYS)
-    COMMANDS: ClassVar = App.COMMANDS | {ConsoleCommands}
+    COMMANDS: ClassVar = FailureShowingApp.COMMANDS | {ConsoleCommands}
 
     def __init__(
         self,

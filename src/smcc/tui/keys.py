@@ -234,7 +234,8 @@ def macro_keys(macros: Mapping[str, Macro]) -> list[Key]:
     ]
 
 
-def _keys_of(key: Key, keymap: Mapping[str, str]) -> list[str]:
+def keys_of(key: Key, keymap: Mapping[str, str]) -> list[str]:
+    """The keys `key` is on after `keymap` (`[operator.keys]`), e.g. ["ctrl+o"]."""
     given = keymap.get(key.id, key.key)
     return [k.strip() for k in given.split(",") if k.strip()]
 
@@ -245,11 +246,11 @@ def usable_macro_keys(
     """The macros' keys, with the key of one that would clash (with a console key or an earlier
     macro, after `keymap`) taken away — that macro then runs from the palette only — and a
     message for each clash."""
-    taken = {k: key.id for key in OPERATOR_KEYS for k in _keys_of(key, keymap)}
+    taken = {k: key.id for key in OPERATOR_KEYS for k in keys_of(key, keymap)}
     usable: list[Key] = []
     problems: list[str] = []
     for default in macro_keys(macros):
-        wanted = _keys_of(default, keymap)
+        wanted = keys_of(default, keymap)
         clash = next((k for k in wanted if k in taken), None)
         if clash is not None:
             problems.append(

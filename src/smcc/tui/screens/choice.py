@@ -12,10 +12,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from smcc.tui.failures import ShowsFailures
 from smcc.tui.keys import CHOICE_KEYS, bindings
 
 
-class ChoiceScreen(ModalScreen[str | None]):
+class ChoiceScreen(ShowsFailures, ModalScreen[str | None]):
     """Dismisses with the chosen option's id, or None on Escape."""
 
     BINDINGS: ClassVar[list[BindingType]] = bindings(CHOICE_KEYS)

@@ -26,6 +26,7 @@ from smcc.models import OutboxItem
 from smcc.outbox import OutboxError
 from smcc.textclean import one_line
 from smcc.tui.data import Canned, ConsoleData, ReplyTarget
+from smcc.tui.failures import ShowsFailures
 from smcc.tui.format import safe_block
 from smcc.tui.keys import COMPOSER_KEYS, bindings
 
@@ -56,7 +57,7 @@ class ReplyText(TextArea):
         await super()._on_key(event)
 
 
-class CannedScreen(ModalScreen[str | None]):
+class CannedScreen(ShowsFailures, ModalScreen[str | None]):
     """Pick a canned reply: a digit picks the reply on that key, Enter the highlighted one."""
 
     BINDINGS: ClassVar[list[BindingType]] = []
@@ -94,7 +95,7 @@ class CannedScreen(ModalScreen[str | None]):
         self.dismiss(event.option.id)
 
 
-class ComposerScreen(ModalScreen[OutboxItem | None]):
+class ComposerScreen(ShowsFailures, ModalScreen[OutboxItem | None]):
     """Dismisses with the queued outbox item, or None when cancelled.
 
     With `draft` it reopens one of the operator's drafts (one an approver sent back, say): its

@@ -10,6 +10,7 @@ from textual.screen import Screen
 
 from smcc.models import Alert
 from smcc.tui.data import FILTER_FIELDS, ConsoleData, filter_summary, with_filter
+from smcc.tui.failures import ShowsFailures
 from smcc.tui.screens.choice import ChoiceScreen
 from smcc.tui.screens.search import SearchScreen
 from smcc.tui.widgets.queue import QueuePane
@@ -19,7 +20,7 @@ ANY = "*any*"
 CLEAR = "*clear*"
 
 
-class FindingScreen(Screen[None]):
+class FindingScreen(ShowsFailures, Screen[None]):
     data: ConsoleData
 
     def queue_pane(self) -> QueuePane | None:

@@ -12,10 +12,11 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from smcc.tui.failures import ShowsFailures
 from smcc.tui.keys import SEARCH_KEYS, bindings
 
 
-class SearchScreen(ModalScreen[str | None]):
+class SearchScreen(ShowsFailures, ModalScreen[str | None]):
     """Dismisses with the words typed (Enter), or None (Escape)."""
 
     BINDINGS: ClassVar[list[BindingType]] = bindings(SEARCH_KEYS)

@@ -27,6 +27,7 @@ from textual.widgets import DataTable, Static
 from smcc.models import OutboxItem, OutboxState
 from smcc.outbox import OutboxError
 from smcc.tui.data import ConsoleData, Draft
+from smcc.tui.failures import ShowsFailures
 from smcc.tui.format import local_time, safe_line
 from smcc.tui.keys import APPROVAL_KEYS, DRAFT_KEYS, bindings
 from smcc.tui.screens.composer import ComposerScreen
@@ -256,7 +257,7 @@ class OutboxDesk(Vertical):
         yield DraftsPane(self.data)
 
 
-class ApprovalsScreen(ModalScreen[None]):
+class ApprovalsScreen(ShowsFailures, ModalScreen[None]):
     """The approvers' queue and the operator's drafts over the operator's screen (`A`); Tab
     moves between them, Escape closes."""
 

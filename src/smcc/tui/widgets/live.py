@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 from textual import work
 from textual.containers import Vertical
 
+from smcc.tui.failures import ShowsFailures
 from smcc.tui.messages import StoreChanged
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class LivePane(Vertical, Generic[T]):
+class LivePane(ShowsFailures, Vertical, Generic[T]):
     """A pane that reloads when one of its store topics changes.
 
     Subclasses name their `TOPICS` and implement `load()` (runs in a worker thread, returns what to

@@ -78,6 +78,14 @@ def test_plan_has_one_window_per_monitor_with_its_panes_and_the_ingester(tmp_pat
     assert plan.commands[-1] == ["select-window", "-t", "ops:triage"]
 
 
+def test_plan_lays_the_session_out_at_the_terminal_size_when_given() -> None:
+    wall = parse_config(CONFIG_TOML + WALL).wall
+    plan = plan_wall(wall, smcc=["smcc"], config=None, db=Path("/d.db"), size=(240, 67))
+    assert plan.commands[0][:8] == ["new-session", "-d", "-x", "240", "-y", "67", "-s", "ops"]
+    unsized = plan_wall(wall, smcc=["smcc"], config=None, db=Path("/d.db"))
+    assert "-x" not in unsized.commands[0]  # not in a terminal: tmux's default size
+
+
 def test_theme_option_overrides_the_config_and_no_ingest_window(tmp_path: Path) -> None:
     wall = parse_config(CONFIG_TOML + WALL.replace('"ops"', '"ops"\ningest = false')).wall
     plan = plan_wall(wall, smcc=["smcc"], config=None, db=Path("/d.db"), theme="nord")

@@ -28,6 +28,19 @@ FORBIDDEN = ("--config", "--db", "--theme")
 """Set by `smcc wall` for every pane; a pane entry must not set them itself."""
 
 
+def _terminal_size() -> tuple[int, int] | None:
+    """The size of the terminal `smcc wall` runs in (where the wall is usually attached), or
+    None when it does not run in one."""
+    for stream in (sys.stdout, sys.stdin):
+        try:
+            if stream.isatty():
+                columns, rows = os.get_terminal_size(stream.fileno())
+                return columns, rows
+        except (OSError, ValueError):
+            continue
+    return None
+
+
 def check_panes(config: Config) -> None:
     """Every pane entry must be valid `smcc view` arguments: checked before tmux starts anything,
     with the entry's place in the config in the message."""
@@ -86,6 +99,7 @@ def wall_cmd(
         config=config_path.resolve() if config_path is not None else None,
         db=db,
         theme=theme,
+        size=_terminal_size(),
     )
     tmux = _tmux(socket)
     if dry_run:

@@ -50,9 +50,15 @@ def plan_wall(
     config: Path | None,
     db: Path,
     theme: str | None = None,
+    size: tuple[int, int] | None = None,
 ) -> WallPlan:
     """The tmux commands for `wall`; `theme` overrides `wall.theme`. Pane arguments are split
-    like a shell would ("queue --tier 1" → view queue --tier 1); the caller checks them."""
+    like a shell would ("queue --tier 1" → view queue --tier 1); the caller checks them.
+
+    `size` (columns, rows) is the terminal the wall will be shown in: a detached session is
+    otherwise laid out at tmux's default 80×24, and the layouts' side panes keep the few
+    columns they got there after the window grows."""
+    sized = ["-x", str(size[0]), "-y", str(size[1])] if size is not None else []
     session = wall.session
     theme = theme or wall.theme
     commands: list[list[str]] = []
@@ -64,7 +70,9 @@ def plan_wall(
         ]
         target = f"{session}:{window.name}"
         if first:
-            commands.append(["new-session", "-d", "-s", session, "-n", window.name, panes[0]])
+            commands.append(
+                ["new-session", "-d", *sized, "-s", session, "-n", window.name, panes[0]]
+            )
             # A pane whose command fails stays open with its message instead of vanishing.
             commands.append(["set-option", "-t", session, "remain-on-exit", "on"])
             first = False
@@ -82,7 +90,9 @@ def plan_wall(
     if wall.ingest:
         ingest = smcc_command(smcc, config, db, "ingest")
         if first:
-            commands.append(["new-session", "-d", "-s", session, "-n", INGEST_WINDOW, ingest])
+            commands.append(
+                ["new-session", "-d", *sized, "-s", session, "-n", INGEST_WINDOW, ingest]
+            )
             commands.append(["set-option", "-t", session, "remain-on-exit", "on"])
         else:
             commands.append(["new-window", "-d", "-t", f"{session}:", "-n", INGEST_WINDOW, ingest])

@@ -21,8 +21,41 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from loopback import LoopbackServer, Reply, Request
+from smcc.config import Config, parse_config
+from smcc.models import Author, Mention, utcnow
 
 ME = "nusantel_care"
+
+CUSTOMER_POSTS = {
+    "reddit": "t3_abc",
+    "twitter": "1850000000000000001",
+    "bluesky": "at://did:plc:dewi/app.bsky.feed.post/3kabc",
+}
+"""The platform id of the customer's post each test answers."""
+
+
+def standin_config(name: str, kind: str, base_url: str) -> Config:
+    """One source `name` of type `kind` on a stand-in at `base_url` (short timeouts, fast
+    retries), as the outbox's tests use it."""
+    extra = {"reddit": f"auth_url = '{base_url}'\n", "bluesky": "handle = 'brand.bsky.social'\n"}
+    return parse_config(
+        f"[sources.{name}]\ntype = '{kind}'\nbase_url = '{base_url}'\n{extra.get(kind, '')}"
+        "timeout = '500ms'\n[outbox]\nretry_after = '20ms'\n"
+    )
+
+
+def customer_post(name: str, kind: str) -> Mention:
+    """The customer's post on source `name` (of type `kind`) that a test replies to."""
+    return Mention(
+        source=name,
+        external_id=CUSTOMER_POSTS[kind],
+        author=Author(handle="dewi.bsky.social" if kind == "bluesky" else "dewi"),
+        text="nusantel no signal",
+        created_at=utcnow(),
+        raw={"cid": "bafyparent"} if kind == "bluesky" else {},
+    )
+
+
 X_DELETED_PARENT = {
     "detail": "You attempted to reply to a Tweet that is deleted or not visible to you.",
     "type": "about:blank",

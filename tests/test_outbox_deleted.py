@@ -22,9 +22,15 @@ import pytest
 from loopback import LoopbackServer, Reply
 from mastodon_standin import MastodonStandIn
 from outbox_helpers import SOURCE, TOKEN, make_config, settle, store_customer_post
-from platform_standins import BlueskyStandIn, RedditStandIn, XStandIn
-from smcc.config import Config, parse_config
-from smcc.models import Author, Mention, OutboxItem, OutboxState, Status, utcnow
+from platform_standins import (
+    BlueskyStandIn,
+    RedditStandIn,
+    XStandIn,
+    customer_post,
+    standin_config,
+)
+from smcc.config import Config
+from smcc.models import Mention, OutboxItem, OutboxState, Status
 from smcc.outbox import Outbox, Sender
 from smcc.store import Store
 
@@ -147,18 +153,9 @@ async def test_x(monkeypatch: pytest.MonkeyPatch) -> None:
     with LoopbackServer() as server:
         x = XStandIn(server)
         x.deleted.add("1850000000000000001")
-        config = parse_config(
-            f"[sources.x]\ntype = 'twitter'\nbase_url = '{server.base_url}'\n"
-            "timeout = '500ms'\n[outbox]\nretry_after = '20ms'\n"
-        )
+        config = standin_config("x", "twitter", server.base_url)
         store = Store.memory()
-        parent = Mention(
-            source="x",
-            external_id="1850000000000000001",
-            author=Author(handle="dewi"),
-            text="nusantel no signal",
-            created_at=utcnow(),
-        )
+        parent = customer_post("x", "twitter")
         done = await reply_and_settle(store, config, parent)
         assert len(server.requests_to("/2/tweets", "POST")) == 1
     assert_failed_cleanly(
@@ -178,18 +175,9 @@ async def test_reddit(monkeypatch: pytest.MonkeyPatch) -> None:
         reddit = RedditStandIn(server)
         reddit.deleted.add("t3_abc")
         url = server.base_url
-        config = parse_config(
-            f"[sources.rd]\ntype = 'reddit'\nbase_url = '{url}'\nauth_url = '{url}'\n"
-            "timeout = '500ms'\n[outbox]\nretry_after = '20ms'\n"
-        )
+        config = standin_config("rd", "reddit", url)
         store = Store.memory()
-        parent = Mention(
-            source="rd",
-            external_id="t3_abc",
-            author=Author(handle="dewi"),
-            text="nusantel no signal",
-            created_at=utcnow(),
-        )
+        parent = customer_post("rd", "reddit")
         done = await reply_and_settle(store, config, parent)
         assert len(server.requests_to("/api/comment", "POST")) == 1
     assert_failed_cleanly(
@@ -204,19 +192,9 @@ async def test_bluesky(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMCC_SKY_APP_PASSWORD", "app-pass-9999")
     with LoopbackServer() as server:
         sky = BlueskyStandIn(server)  # knows no post of the customer's: it was deleted
-        config = parse_config(
-            f"[sources.sky]\ntype = 'bluesky'\nbase_url = '{server.base_url}'\n"
-            "handle = 'brand.bsky.social'\ntimeout = '500ms'\n[outbox]\nretry_after = '20ms'\n"
-        )
+        config = standin_config("sky", "bluesky", server.base_url)
         store = Store.memory()
-        parent = Mention(
-            source="sky",
-            external_id="at://did:plc:dewi/app.bsky.feed.post/3kabc",
-            author=Author(handle="dewi.bsky.social"),
-            text="nusantel no signal",
-            created_at=utcnow(),
-            raw={"cid": "bafyparent"},
-        )
+        parent = customer_post("sky", "bluesky")
         done = await reply_and_settle(store, config, parent)
         assert server.requests_to("/xrpc/com.atproto.repo.createRecord") == []
     assert_failed_cleanly(store, done, "the post to reply to is gone: deleted, or not visible")

@@ -11,9 +11,15 @@ import pytest
 
 from loopback import LoopbackServer, Reply
 from outbox_helpers import settle
-from platform_standins import ME, BlueskyStandIn, RedditStandIn, XStandIn
-from smcc.config import parse_config
-from smcc.models import Author, Mention, OutboxState, utcnow
+from platform_standins import (
+    ME,
+    BlueskyStandIn,
+    RedditStandIn,
+    XStandIn,
+    customer_post,
+    standin_config,
+)
+from smcc.models import OutboxState
 from smcc.outbox import Outbox, Sender
 from smcc.store import Store
 
@@ -42,18 +48,9 @@ async def test_reddit_reply_goes_out_exactly_once(
     posts: int,
 ) -> None:
     url = reddit.server.base_url
-    config = parse_config(
-        f"[sources.rd]\ntype = 'reddit'\nbase_url = '{url}'\nauth_url = '{url}'\n"
-        "timeout = '500ms'\n[outbox]\nretry_after = '20ms'\n"
-    )
+    config = standin_config("rd", "reddit", url)
     store = Store.memory()
-    parent = Mention(
-        source="rd",
-        external_id="t3_abc",
-        author=Author(handle="dewi"),
-        text="nusantel no signal",
-        created_at=utcnow(),
-    )
+    parent = customer_post("rd", "reddit")
     mid = store.insert_batch([parent]).first_id or 0
     if before is not None:
         reddit.before_store.append(before)
@@ -81,19 +78,9 @@ async def test_bluesky_reply_after_a_lost_response_is_found_not_resent(
     monkeypatch.setenv("SMCC_SKY_APP_PASSWORD", "app-pass-9999")
     with LoopbackServer() as server:
         sky = BlueskyStandIn(server)
-        config = parse_config(
-            f"[sources.sky]\ntype = 'bluesky'\nbase_url = '{server.base_url}'\n"
-            "handle = 'brand.bsky.social'\ntimeout = '500ms'\n[outbox]\nretry_after = '20ms'\n"
-        )
+        config = standin_config("sky", "bluesky", server.base_url)
         store = Store.memory()
-        parent = Mention(
-            source="sky",
-            external_id="at://did:plc:dewi/app.bsky.feed.post/3kabc",
-            author=Author(handle="dewi.bsky.social"),
-            text="nusantel no signal",
-            created_at=utcnow(),
-            raw={"cid": "bafyparent"},
-        )
+        parent = customer_post("sky", "bluesky")
         mid = store.insert_batch([parent]).first_id or 0
         sky.posts[parent.external_id] = "bafyparent"
         sky.after_store.append(Reply.reset)
@@ -125,18 +112,9 @@ async def test_x_reply_after_a_lost_response_is_found_not_resent(
         monkeypatch.setenv(f"SMCC_X_{field_name}", value)
     with LoopbackServer() as server:
         x = XStandIn(server)
-        config = parse_config(
-            f"[sources.x]\ntype = 'twitter'\nbase_url = '{server.base_url}'\n"
-            "timeout = '500ms'\n[outbox]\nretry_after = '20ms'\n"
-        )
+        config = standin_config("x", "twitter", server.base_url)
         store = Store.memory()
-        parent = Mention(
-            source="x",
-            external_id="1850000000000000001",
-            author=Author(handle="dewi"),
-            text="nusantel no signal",
-            created_at=utcnow(),
-        )
+        parent = customer_post("x", "twitter")
         mid = store.insert_batch([parent]).first_id or 0
         x.after_store.append(lambda: Reply(delay=1.0))  # stored, the answer comes too late
         item = Outbox(store, config).reply(mid, "sorry & on it")

@@ -84,12 +84,11 @@ async def test_mastodon(standin: MastodonStandIn) -> None:
     assert len(standin.server.requests_to("/api/v1/statuses", "POST")) == 1
 
 
-async def test_mastodon_in_doubt_then_deleted_finds_the_reply_it_made(
-    standin: MastodonStandIn,
-) -> None:
-    """The first attempt posted the reply but its answer was lost; then the customer deleted
-    their post. The parent has no context any more (404): the lookup falls back to our own
-    statuses and finds the reply, instead of failing it or posting a second."""
+async def reply_lost_then_parent_deleted(
+    standin: MastodonStandIn, *, key_covers: bool
+) -> tuple[Store, OutboxItem]:
+    """A reply is stored but its answer lost, then the customer deletes their post; the sender
+    tries again within the idempotency key's hour (`key_covers`) or after it."""
     config = make_config(standin.server.base_url)
     store = Store.memory()
     mid = store_customer_post(store, standin, "nusantel down again?")
@@ -103,9 +102,21 @@ async def test_mastodon_in_doubt_then_deleted_finds_the_reply_it_made(
     standin.after_store.append(lost_then_deleted)
     item = Outbox(store, config).reply(mid, "we are on it")
     sender = Sender(store, config, holder="t:1")
-    sender.source(SOURCE).idempotency_window = timedelta(0)  # type: ignore[misc]
-    done = await settle(sender, store, item.id or 0)
-    await sender.aclose()
+    if not key_covers:
+        sender.source(SOURCE).idempotency_window = timedelta(0)  # type: ignore[misc]
+    try:
+        return store, await settle(sender, store, item.id or 0)
+    finally:
+        await sender.aclose()
+
+
+async def test_mastodon_in_doubt_then_deleted_finds_the_reply_it_made(
+    standin: MastodonStandIn,
+) -> None:
+    """The first attempt posted the reply but its answer was lost; then the customer deleted
+    their post. The parent has no context any more (404): the lookup falls back to our own
+    statuses and finds the reply, instead of failing it or posting a second."""
+    store, done = await reply_lost_then_parent_deleted(standin, key_covers=False)
     own = standin.own_statuses()
     assert len(own) == 1
     assert done.state is S.SENT
@@ -119,21 +130,7 @@ async def test_mastodon_in_doubt_then_deleted_with_the_key_says_it_may_be_there(
     """Within the key's hour the repeat carries the key, but Mastodon looks the parent up first
     and refuses (404) although our reply exists: the item fails, saying an earlier attempt may
     have posted it, so that someone looks before `smcc outbox retry`."""
-    config = make_config(standin.server.base_url)
-    store = Store.memory()
-    mid = store_customer_post(store, standin, "nusantel down again?")
-    mention = store.get_mention(mid)
-    assert mention is not None
-
-    def lost_then_deleted(status: dict[str, object]) -> Reply:
-        standin.deleted.add(mention.external_id)
-        return Reply.reset()
-
-    standin.after_store.append(lost_then_deleted)
-    item = Outbox(store, config).reply(mid, "we are on it")
-    sender = Sender(store, config, holder="t:1")
-    done = await settle(sender, store, item.id or 0)
-    await sender.aclose()
+    _, done = await reply_lost_then_parent_deleted(standin, key_covers=True)
     assert done.state is S.FAILED
     assert done.in_doubt
     assert "does not appear to exist" in (done.last_error or "")

@@ -63,8 +63,9 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = ReplaySource("hostile", source_config)
     store = Store.open(path)
     with pytest.MonkeyPatch.context() as patch:
-        # The analyse stage in-process: a second process costs seconds and changes nothing here.
-        patch.setattr(ingest, "use_analyser_process", lambda: False)
+        # The analyse stage and the writer in-process: child processes cost seconds and change
+        # nothing here.
+        patch.setattr(ingest, "use_child_processes", lambda: False)
         stats = asyncio.run(ingest.run(ingest.prepare(config, store, [source])))
     assert source.bad_lines == []
     assert stats.stored == POSTS

@@ -337,7 +337,7 @@ def test_the_console_ingester_uses_the_analyse_process(
     fileno() is -1, which made multiprocessing fail); the embedded ingester must still run the
     analyse stage in its child process."""
     monkeypatch.setattr(sys, "stderr", _TextualStderr())
-    monkeypatch.setattr(ingest_mod, "use_analyser_process", lambda: True)
+    monkeypatch.setattr(ingest_mod, "use_child_processes", lambda: True)
     config = default_config()
     ingest = BackgroundIngest(config, tmp_path / "console.db", build_sources(config))
     ingest.start()
@@ -370,7 +370,7 @@ async def test_the_console_app_runs_the_analyse_stage_in_a_child(
 ) -> None:
     """The same, end to end: the ingester starts while the console runs (Textual's own capture
     of sys.stderr in place), and its analyse stage works in a child process."""
-    monkeypatch.setattr(ingest_mod, "use_analyser_process", lambda: True)
+    monkeypatch.setattr(ingest_mod, "use_child_processes", lambda: True)
     config = console_config('[sources.demo]\ntype = "demo"\nrate = 50\nbursts = false\n')
     store = seeded_store(tmp_path / "console.db")
     ingest = BackgroundIngest(config, store.path, build_sources(config))

@@ -18,8 +18,9 @@ from typing import Any
 
 from smcc.alerting import AlertWatcher
 from smcc.analysis.analyzer import MentionAnalyzer
-from smcc.analysis.offload import AnalyserProcess, use_analyser_process
+from smcc.analysis.offload import AnalyserProcess
 from smcc.analysis.terms import TermExtractor
+from smcc.childproc import Supervised, use_child_processes
 from smcc.config import Config
 from smcc.outbox import Sender
 from smcc.pipeline import Pipeline, PipelineStats
@@ -28,6 +29,7 @@ from smcc.rules.live import LiveRules
 from smcc.sources import Source
 from smcc.sources.base import HealthState, SourceHealth
 from smcc.store import LeaseInfo, Store, process_identity
+from smcc.store.writer import WriterProcess
 
 LEASE = "ingest"
 LEASE_TTL = timedelta(seconds=10)
@@ -54,6 +56,12 @@ class IngestRun:
     def stop(self) -> None:
         self.pipeline.stop()
 
+    def close(self) -> None:
+        """End the pipeline's child processes (they also end when this process does)."""
+        for child in (self.pipeline.analyzer, self.pipeline.writer):
+            if isinstance(child, Supervised):
+                child.close()
+
 
 def prepare(
     config: Config,
@@ -67,8 +75,10 @@ def prepare(
     watcher = AlertWatcher(store, config)
     alerts = AlertBoard(store.active_alerts())
     rules = LiveRules(RuleEngine(config, alerts), config_path, on_event=store.add_event)
-    # The analyse stage holds the GIL most of its time: on a second core it overlaps the rest.
-    analyser_type = AnalyserProcess if use_analyser_process() else MentionAnalyzer
+    # The analyse stage and the SQLite writer each hold the GIL much of their time: in processes
+    # of their own, on a second core, they overlap the rest.
+    children = use_child_processes()
+    analyser_type = AnalyserProcess if children else MentionAnalyzer
     pipeline = Pipeline(
         store,
         sources,
@@ -78,6 +88,7 @@ def prepare(
         terms=TermExtractor(config.brands, config.competitors),
         limit=limit,
         on_batch=watcher.notify,
+        writer=WriterProcess(store) if children and store.path != ":memory:" else None,
     )
     holder = process_identity()
     # Its own connection: the sender's reads must not see the pipeline's open transactions.
@@ -89,7 +100,17 @@ def prepare(
 async def run(
     ingest: IngestRun, *, on_wait: Callable[[LeaseInfo | None], None] | None = None
 ) -> PipelineStats:
-    """Take the lease (waiting while another process holds it), run until done, release it."""
+    """Take the lease (waiting while another process holds it), run until done, release it;
+    then end the pipeline's child processes."""
+    try:
+        return await _run(ingest, on_wait)
+    finally:
+        ingest.close()
+
+
+async def _run(
+    ingest: IngestRun, on_wait: Callable[[LeaseInfo | None], None] | None
+) -> PipelineStats:
     store, holder = ingest.store, ingest.holder
     while not await asyncio.to_thread(store.acquire_lease, LEASE, holder, LEASE_TTL):
         if on_wait is not None:

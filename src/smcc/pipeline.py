@@ -54,6 +54,15 @@ class TermCounter(Protocol):
     def batch(self, mentions: Sequence[Mention]) -> Sequence[Collection[str]]: ...
 
 
+class BatchWriter(Protocol):
+    """Writes a batch's rows and the sources' cursors in one transaction, like
+    `Store.insert_prepared` (smcc.store.writer.WriterProcess does it in another process)."""
+
+    def write(
+        self, rows: PreparedBatch, cursors: dict[str, str | None] | None = None
+    ) -> BatchResult: ...
+
+
 class Triager(Protocol):
     """Gives each mention its Triage in place."""
 
@@ -216,6 +225,7 @@ class Pipeline:
         terms: TermCounter | None = None,
         limit: int | None = None,
         on_batch: Callable[[BatchResult], None] | None = None,
+        writer: BatchWriter | None = None,
     ) -> None:
         self.store = store
         self.sources = list(sources)
@@ -225,6 +235,8 @@ class Pipeline:
         self.terms = terms
         self.limit = limit
         self.on_batch = on_batch
+        self.writer = writer
+        """Writes the batches; None: this process's store connection, in a worker thread."""
         self.stats = PipelineStats(sources={s.name: SourceStats() for s in self.sources})
         self.store_error: str | None = None
         """Set while writes to the database fail and are being retried."""
@@ -436,11 +448,10 @@ class Pipeline:
         sources fetch it again on the next start.
         """
         backoff = Backoff(base=0.5, cap=30.0)
+        write = self.store.insert_prepared if self.writer is None else self.writer.write
         while True:
             try:
-                result = await asyncio.to_thread(
-                    self.store.insert_prepared, prepared.rows, prepared.cursors
-                )
+                result = await asyncio.to_thread(write, prepared.rows, prepared.cursors)
             except sqlite3.OperationalError as exc:
                 delay = backoff.next_delay()
                 self.store_error = f"store write failed ({exc}); retrying in {delay:.0f}s"

@@ -173,10 +173,8 @@ _INSERT_MENTIONS = (
 )
 # The profile comes from the author's newest mention (platforms page newest-first, backfills go
 # back in time); the count grows with every mention of theirs, old or new.
-_UPSERT_AUTHOR = """
-INSERT INTO authors (source, handle, display_name, followers, verified, external_id,
-                     first_seen, last_seen, mention_count)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+_AUTHOR_VALUES = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_AUTHOR_UPSERT = """
 ON CONFLICT (source, handle) DO UPDATE SET
     display_name = iif(excluded.last_seen >= last_seen, excluded.display_name, display_name),
     followers = iif(excluded.last_seen >= last_seen, excluded.followers, followers),
@@ -186,6 +184,13 @@ ON CONFLICT (source, handle) DO UPDATE SET
     last_seen = max(last_seen, excluded.last_seen),
     mention_count = mention_count + excluded.mention_count
 """
+_AUTHOR_INSERT = """
+INSERT INTO authors (source, handle, display_name, followers, verified, external_id,
+                     first_seen, last_seen, mention_count)
+VALUES """
+_UPSERT_AUTHOR = _AUTHOR_INSERT + _AUTHOR_VALUES + _AUTHOR_UPSERT
+# Many authors per statement, as for mentions (prepare_batch gives each author once per batch).
+_UPSERT_AUTHORS = _AUTHOR_INSERT + ", ".join([_AUTHOR_VALUES] * ROWS_PER_INSERT) + _AUTHOR_UPSERT
 _UNCOUNT_AUTHOR = (
     "UPDATE authors SET mention_count = mention_count - ? WHERE source = ? AND handle = ?"
 )
@@ -408,6 +413,23 @@ def prepare_batch(mentions: Sequence[Mention], terms: TermSets | None = None) ->
         terms=term_rows(term_sets),
         term_sets=term_sets,
     )
+
+
+def _execute_chunked(
+    conn: sqlite3.Connection, many: str, one: str, rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """`one` for each row, as `many` (ROWS_PER_INSERT rows a statement) where rows suffice."""
+    whole = len(rows) - len(rows) % ROWS_PER_INSERT
+    if whole:
+        conn.executemany(
+            many,
+            [
+                tuple(chain.from_iterable(rows[i : i + ROWS_PER_INSERT]))
+                for i in range(0, whole, ROWS_PER_INSERT)
+            ],
+        )
+    if whole < len(rows):
+        conn.executemany(one, rows[whole:])
 
 
 def _duplicates_by_author(
@@ -696,6 +718,15 @@ class Store(OutboxStore):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    _PRAGMAS = frozenset({"foreign_keys", "wal_autocheckpoint"})
+
+    def set_pragma(self, name: str, value: str) -> None:
+        """Set one of a few connection settings (names and values checked: no SQL from outside)."""
+        if name not in self._PRAGMAS or not value.lstrip("-").isalnum():
+            raise ValueError(f"pragma {name} = {value!r} is not one a Store sets")
+        with self.lock:
+            self.conn.execute(f"PRAGMA {name} = {value}")
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction; rolled back if the block raises."""
@@ -767,20 +798,9 @@ class Store(OutboxStore):
         """Like insert_batch, for rows made by prepare_batch (possibly in another thread)."""
         with self.transaction() as conn:
             before = conn.execute("SELECT coalesce(max(id), 0) FROM mentions").fetchone()[0]
-            if batch.authors:
-                conn.executemany(_UPSERT_AUTHOR, batch.authors)
+            _execute_chunked(conn, _UPSERT_AUTHORS, _UPSERT_AUTHOR, batch.authors)
             rows = batch.mentions
-            whole = len(rows) - len(rows) % ROWS_PER_INSERT
-            if whole:
-                conn.executemany(
-                    _INSERT_MENTIONS,
-                    [
-                        tuple(chain.from_iterable(rows[i : i + ROWS_PER_INSERT]))
-                        for i in range(0, whole, ROWS_PER_INSERT)
-                    ],
-                )
-            if whole < len(rows):
-                conn.executemany(_INSERT_MENTION, rows[whole:])
+            _execute_chunked(conn, _INSERT_MENTIONS, _INSERT_MENTION, rows)
             inserted = conn.execute(
                 "SELECT count(*) FROM mentions WHERE id > ?", (before,)
             ).fetchone()[0]

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smcc import ingest as ingest_mod
-from smcc.analysis.offload import AnalyserProcess
 from smcc.config import Config
 from smcc.pipeline import PipelineError
 from smcc.sources import Source
@@ -71,8 +70,8 @@ class BackgroundIngest:
         except Exception as exc:  # the console must outlive its ingester; the status line says why
             self._failure = f"ingest failed: {type(exc).__name__}: {exc}"
         finally:
-            if self._run is not None and isinstance(self._run.pipeline.analyzer, AnalyserProcess):
-                self._run.pipeline.analyzer.close()  # its child process ends with the ingest
+            if self._run is not None:
+                self._run.close()  # its child processes end with the ingest
             store.close()
 
     async def _async_main(self, run: ingest_mod.IngestRun) -> None:

@@ -1,0 +1,122 @@
+"""The store's writes of the ingest pipeline in a process of their own, on the second core.
+
+SQLite releases the GIL while it works, but the sqlite3 module takes it back after every step, and
+with the pipeline's Python stages holding it in the ingest process the writer thread waited for it
+most of the time: the two ran one after the other (bench/ingest.py measured the write at 21 µs of
+CPU a mention stretched to 38 µs of wall clock). A child process (`python -m smcc.store.writer`)
+gets the rows that `prepare_batch` made and runs `Store.insert_prepared` on its own connection:
+the batch and every source's cursor in one transaction, exactly as in-process.
+
+Crash safety stays that of the pipeline: a batch is committed whole or not at all, with its
+cursors. If the child dies or hangs, the batch goes to the ingest process's own connection; if the
+child had committed it before dying, writing it again stores nothing twice (the mentions' unique
+keys; author counts, rollups and the full-text index count only new rows) and sets the same
+cursors. A child that cannot be used is replaced (see `smcc.childproc.Supervised`). When the
+ingest process is killed the child finishes the transaction in hand and exits.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from typing import Any, Final
+
+from smcc.childproc import Supervised, child_main
+from smcc.store.store import BatchResult, PreparedBatch, Store
+
+MAX_RESTARTS: Final = 5
+RESTART_DELAY: Final = 5.0
+ANSWER_SECONDS = 120.0
+"""How long a batch waits for the child before it counts as hung (a write waits up to the busy
+timeout, 10 s, for another process's transaction; two minutes means stopped, not slow)."""
+
+_Job = tuple[int, PreparedBatch, dict[str, str | None] | None]
+
+
+CHECKPOINT_PAGES: Final = 10_000
+"""The writer's `wal_autocheckpoint`: SQLite's default of 1,000 pages (4 MB) had the writer copy
+the log into the database file every other batch, rewriting the same index pages each time; at
+10,000 (40 MB of log) the copies are fewer and cheaper (≈ 1 µs a mention, bench/ingest.py)."""
+
+
+def serve(requests: Iterator[Any], answer: Callable[[object], None]) -> None:
+    """The child's loop: the first message is the database's path; then answer each job
+    (ticket, rows, cursors) with (ticket, BatchResult, None) or (ticket, None, (kind, error)),
+    kind "busy" for an sqlite3.OperationalError (locked, full: the pipeline retries) and
+    "error" for anything else."""
+    path: str = next(requests)
+    with Store.open(path, create=False) as store:
+        # This connection only runs insert_prepared, whose author ids come from the authors
+        # table in the same statement: the foreign key check could never fail (≈ 1.3 µs a
+        # mention).
+        store.set_pragma("foreign_keys", "OFF")
+        store.set_pragma("wal_autocheckpoint", str(CHECKPOINT_PAGES))
+        job: _Job
+        for job in requests:
+            ticket, rows, cursors = job
+            reply: tuple[int, BatchResult | None, tuple[str, str] | None]
+            try:
+                reply = (ticket, store.insert_prepared(rows, cursors), None)
+            except sqlite3.OperationalError as exc:
+                reply = (ticket, None, ("busy", str(exc)))
+            except Exception as exc:
+                reply = (ticket, None, ("error", f"{type(exc).__name__}: {exc}"))
+            answer(reply)
+
+
+def main() -> None:
+    child_main(serve)
+
+
+class WriterProcess(Supervised):
+    """`write(rows, cursors)` like `store.insert_prepared`, done by a child process.
+
+    One caller at a time (the pipeline keeps one write in flight); while it waits for the child
+    it holds no GIL."""
+
+    what = "the writer process"
+    instead = "writing in the ingest process"
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        restart_delay: float = RESTART_DELAY,
+        max_restarts: int = MAX_RESTARTS,
+    ) -> None:
+        if store.path == ":memory:":
+            raise ValueError("an in-memory database cannot be written from another process")
+        self._store = store
+        self._ticket = 0
+        super().__init__(
+            "smcc.store.writer", store.path, restart_delay=restart_delay, max_restarts=max_restarts
+        )
+
+    def write(
+        self, rows: PreparedBatch, cursors: dict[str, str | None] | None = None
+    ) -> BatchResult:
+        """Store the rows and the cursors in one transaction; sqlite3.OperationalError when the
+        database is locked or full (as `Store.insert_prepared`)."""
+        child = self._live_child()
+        if child is not None:
+            self._ticket += 1
+            ticket = self._ticket
+            sent = child.send((ticket, rows, cursors))
+            answer = child.receive(ticket, ANSWER_SECONDS) if sent else None
+            if answer is None:
+                self._lost(child)
+            else:
+                _, result, error = answer
+                if error is None:
+                    assert isinstance(result, BatchResult)
+                    return result
+                kind, message = error
+                if kind == "busy":
+                    raise sqlite3.OperationalError(message)
+                # Not the database's state but a failure in the child: the ingest process tries
+                # the batch itself (and reports what goes wrong there).
+        return self._store.insert_prepared(rows, cursors)
+
+
+if __name__ == "__main__":
+    main()

@@ -27,9 +27,9 @@ from smcc.models import (
     Status,
     Triage,
 )
-from smcc.store import MentionFilter, Store, StoreError, process_identity
+from smcc.store import MentionFilter, Store, StoreError, prepare_batch, process_identity
 from smcc.store.schema import APPLICATION_ID, LATEST, MIGRATIONS, TOPICS
-from smcc.store.store import BUSY_TIMEOUT_MS
+from smcc.store.store import BUSY_TIMEOUT_MS, ts
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -383,6 +383,34 @@ def test_round_trips_every_field(store: Store) -> None:
         got_bare.model_dump(),
     ]
     assert store.get_mention(3) is None
+
+
+def test_rows_hold_every_time_as_ts_writes_it() -> None:
+    # prepare_batch reuses the text of the second before: times in that second, the next one,
+    # earlier ones, whole seconds, other days and other zones must all come out as `ts` has it.
+    base = T0 + timedelta(microseconds=123_456)
+    times = [
+        base,
+        base + timedelta(microseconds=1),
+        base + timedelta(microseconds=876_543),
+        base + timedelta(microseconds=876_544),
+        base - timedelta(microseconds=1),
+        T0,
+        T0 - timedelta(days=400, microseconds=7),
+        (base + timedelta(microseconds=10)).astimezone(timezone(timedelta(hours=7))),
+        base + timedelta(microseconds=20),
+        base + timedelta(days=1, microseconds=30),
+        datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(1970, 1, 1, tzinfo=UTC),
+    ]
+    batch = [mention(str(i), handle=f"h{i}") for i in range(len(times))]
+    for m, at in zip(batch, times, strict=True):
+        m.created_at = at  # as it is: the zone too
+        m.received_at = at
+    rows = prepare_batch(batch).mentions
+    assert [(r[10], r[11]) for r in rows] == [(ts(t), ts(t)) for t in times]
+    assert ts(times[2]) == "2026-11-23T08:00:00.999999+00:00"
+    assert ts(times[7]) == "2026-11-23T08:00:00.123466+00:00"
 
 
 def test_iter_mentions_in_chunks(store: Store) -> None:

@@ -161,41 +161,113 @@ def test_a_hung_child_is_killed_and_its_batch_written_here(
     assert _contents(Path(store.path)) == _written_here(tmp_path, BATCHES)
 
 
-def test_a_locked_database_is_reported_for_the_pipeline_to_retry(
+def test_a_locked_database_is_reported_and_later_batches_wait_for_the_retry(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The child's OperationalError ("database is locked") reaches the pipeline as one, so it
-    retries the same batch; run here in-process (serve) to keep the busy timeout short."""
+    retries the same batch; the batch queued behind it is skipped, not committed ahead of it
+    (its cursor would pass the failed batch), until a job sent again comes. Run here in-process
+    (serve) to keep the busy timeout short."""
     path = tmp_path / "locked.db"
     Store.open(path).close()
     monkeypatch.setattr(store_mod, "BUSY_TIMEOUT_MS", 50)
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     answers: list[Any] = []
+
+    def jobs() -> Iterator[object]:
+        yield str(path)
+        yield (1, False, _rows(0, 10), {"demo": "0"})
+        yield (2, False, _rows(10, 10), {"demo": "1"})
+        other.execute("ROLLBACK")  # the lock goes away; the parent sends both again, in order
+        yield (3, True, _rows(0, 10), {"demo": "0"})
+        yield (4, False, _rows(10, 10), {"demo": "1"})
+
     try:
-        writer_mod.serve(iter([str(path), (1, _rows(0, 10), {"demo": "0"})]), answers.append)
+        writer_mod.serve(jobs(), answers.append)
     finally:
-        other.execute("ROLLBACK")
         other.close()
-    [(ticket, result, error)] = answers
-    assert (ticket, result) == (1, None)
-    assert error[0] == "busy"
-    assert "locked" in error[1]
+    [busy, skipped, first, second] = answers
+    assert busy[:2] == (1, None)
+    assert busy[2][0] == "busy"
+    assert "locked" in busy[2][1]
+    assert skipped == (2, None, ("skipped", "a batch before it failed"))
+    assert (first[0], first[1].inserted, first[2]) == (3, 10, None)
+    assert (second[0], second[1].inserted, second[2]) == (4, 10, None)
+    with Store.open(path) as s:
+        assert s.cursor("demo") == "1"
+        assert s.count_mentions() == 20
 
 
-def test_a_busy_answer_raises_operational_error_in_the_parent(store: Store) -> None:
-    """The parent's side of the answer above: the child's real busy timeout is 10 s, so its
-    answer is put in the queue here, ahead of the child's own."""
+class _ScriptedChild:
+    """Stands in for the writer's child on the parent's side: writes each job through its own
+    connection, as `serve` does, except for the tickets given a forced answer."""
+
+    def __init__(self, path: str, forced: dict[int, tuple[str, str]]) -> None:
+        self.store = Store.open(path)
+        self.forced = forced
+        self.jobs: list[tuple[int, bool]] = []
+        self.answers: dict[int, tuple[Any, ...]] = {}
+        self.dead = False
+        self.pid = 0
+
+    def send(self, message: Any) -> bool:
+        ticket, again, rows, cursors = message
+        self.jobs.append((ticket, again))
+        if ticket in self.forced:
+            self.answers[ticket] = (ticket, None, self.forced[ticket])
+        else:
+            self.answers[ticket] = (ticket, self.store.insert_prepared(rows, cursors), None)
+        return True
+
+    def receive(self, ticket: int, timeout: float) -> tuple[Any, ...]:
+        return self.answers.pop(ticket)
+
+    def stop(self) -> None:
+        self.dead = True
+        self.store.close()
+
+
+def _scripted(writer: WriterProcess, forced: dict[int, tuple[str, str]]) -> _ScriptedChild:
+    assert writer._child is not None
+    writer._child.stop()
+    child = _ScriptedChild(writer._store.path, forced)
+    writer._child = child  # type: ignore[assignment]
+    return child
+
+
+def test_a_busy_batch_raises_and_is_sent_again_and_a_skipped_one_too(
+    store: Store, tmp_path: Path
+) -> None:
+    """The parent's side of the answers above: "busy" raises OperationalError (the pipeline
+    retries: the call sends the batch again, marked `again`); "skipped" sends it again at once,
+    now that the batch before it is stored. Both end up stored once, in order."""
     writer = _writer(store)
+    child = _scripted(writer, {1: ("busy", "database is locked"), 2: ("skipped", "before")})
     try:
-        child = writer._live_child()
-        assert child is not None
-        child.answers.put((writer._ticket + 1, None, ("busy", "database is locked")))
+        first = writer.submit(_rows(*BATCHES[0]), {"demo": "0"})
+        second = writer.submit(_rows(*BATCHES[1]), {"demo": "1"})
         with pytest.raises(sqlite3.OperationalError, match="database is locked"):
-            writer.write(PreparedBatch(mentions=[], authors=[]), None)
+            first()
+        assert first().inserted == 300
+        assert second().inserted == 300
+        writer.write(_rows(*BATCHES[2]), {"demo": "2"})
+        assert child.jobs == [(1, False), (2, False), (3, True), (4, True), (5, False)]
         assert writer.offloaded  # a busy database is not the child's fault
     finally:
         writer.close()
+    assert _contents(Path(store.path)) == _written_here(tmp_path, BATCHES)
+
+
+def test_a_failure_in_the_child_means_writing_the_batch_here(store: Store, tmp_path: Path) -> None:
+    writer = _writer(store)
+    _scripted(writer, {2: ("error", "RuntimeError: boom")})
+    try:
+        for n, batch in enumerate(BATCHES):
+            assert writer.write(_rows(*batch), {"demo": str(n)}).inserted == 300
+    finally:
+        writer.close()
+    assert _contents(Path(store.path)) == _written_here(tmp_path, BATCHES)
 
 
 def test_an_in_memory_store_cannot_have_a_writer_process() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import sqlite3
@@ -56,11 +57,16 @@ class TermCounter(Protocol):
 
 class BatchWriter(Protocol):
     """Writes a batch's rows and the sources' cursors in one transaction, like
-    `Store.insert_prepared` (smcc.store.writer.WriterProcess does it in another process)."""
+    `Store.insert_prepared`, elsewhere (smcc.store.writer.WriterProcess: in another process).
 
-    def write(
+    `submit` starts the write and returns the call that waits for it; that call raises
+    sqlite3.OperationalError when the database is locked or full, and calling it again writes
+    the batch again. The pipeline submits a batch while the one before it is being written and
+    waits for them in order."""
+
+    def submit(
         self, rows: PreparedBatch, cursors: dict[str, str | None] | None = None
-    ) -> BatchResult: ...
+    ) -> Callable[[], BatchResult]: ...
 
 
 class Triager(Protocol):
@@ -426,10 +432,15 @@ class Pipeline:
         per_source: dict[str, int] = {}
         for mention in started.batch:
             per_source[mention.source] = per_source.get(mention.source, 0) + 1
+        rows = prepare_batch(fresh, self.terms.batch(fresh) if self.terms else None)
+        write: Callable[[], BatchResult]
+        if self.writer is None:
+            write = functools.partial(self.store.insert_prepared, rows, started.cursors)
+        else:  # sent now, while the batch before it may still be being written
+            write = self.writer.submit(rows, started.cursors)
         return _Prepared(
             mentions=fresh,
-            rows=prepare_batch(fresh, self.terms.batch(fresh) if self.terms else None),
-            cursors=started.cursors,
+            write=write,
             received=len(started.batch),
             per_source=per_source,
             started=started.started,
@@ -465,10 +476,9 @@ class Pipeline:
         sources fetch it again on the next start.
         """
         backoff = Backoff(base=0.5, cap=30.0)
-        write = self.store.insert_prepared if self.writer is None else self.writer.write
         while True:
             try:
-                result = await asyncio.to_thread(write, prepared.rows, prepared.cursors)
+                result = await asyncio.to_thread(prepared.write)
             except sqlite3.OperationalError as exc:
                 delay = backoff.next_delay()
                 self.store_error = f"store write failed ({exc}); retrying in {delay:.0f}s"
@@ -528,8 +538,8 @@ class _Started:
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     mentions: list[Mention]
-    rows: PreparedBatch
-    cursors: dict[str, str | None]
+    write: Callable[[], BatchResult]
+    """Stores the batch's rows with its cursors (again, when called again after a failure)."""
     received: int
     per_source: dict[str, int]
     started: float

@@ -18,10 +18,11 @@ ingest process is killed the child finishes the transaction in hand and exits.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
-from smcc.childproc import Supervised, child_main
+from smcc.childproc import ChildProcess, Supervised, child_main
 from smcc.store.store import BatchResult, PreparedBatch, Store
 
 MAX_RESTARTS: Final = 5
@@ -30,7 +31,7 @@ ANSWER_SECONDS = 120.0
 """How long a batch waits for the child before it counts as hung (a write waits up to the busy
 timeout, 10 s, for another process's transaction; two minutes means stopped, not slow)."""
 
-_Job = tuple[int, PreparedBatch, dict[str, str | None] | None]
+_Job = tuple[int, bool, PreparedBatch, dict[str, str | None] | None]
 
 
 CHECKPOINT_PAGES: Final = 10_000
@@ -41,9 +42,13 @@ the log into the database file every other batch, rewriting the same index pages
 
 def serve(requests: Iterator[Any], answer: Callable[[object], None]) -> None:
     """The child's loop: the first message is the database's path; then answer each job
-    (ticket, rows, cursors) with (ticket, BatchResult, None) or (ticket, None, (kind, error)),
-    kind "busy" for an sqlite3.OperationalError (locked, full: the pipeline retries) and
-    "error" for anything else."""
+    (ticket, again, rows, cursors) with (ticket, BatchResult, None) or (ticket, None, (kind,
+    error)): kind "busy" for an sqlite3.OperationalError (locked, full: the pipeline retries),
+    "error" for anything else, and "skipped" for a job that came after a failed one.
+
+    Batches must be committed in order (each moves its sources' cursors), and the next batch is
+    already queued here while one is written: after a failure every job is skipped until one
+    comes marked `again` (sent again by the parent once everything before it is stored)."""
     path: str = next(requests)
     with Store.open(path, create=False) as store:
         # This connection only runs insert_prepared, whose author ids come from the authors
@@ -51,12 +56,18 @@ def serve(requests: Iterator[Any], answer: Callable[[object], None]) -> None:
         # mention).
         store.set_pragma("foreign_keys", "OFF")
         store.set_pragma("wal_autocheckpoint", str(CHECKPOINT_PAGES))
+        failed = False
         job: _Job
         for job in requests:
-            ticket, rows, cursors = job
+            ticket, again, rows, cursors = job
             reply: tuple[int, BatchResult | None, tuple[str, str] | None]
+            if failed and not again:
+                answer((ticket, None, ("skipped", "a batch before it failed")))
+                continue
+            failed = True
             try:
                 reply = (ticket, store.insert_prepared(rows, cursors), None)
+                failed = False
             except sqlite3.OperationalError as exc:
                 reply = (ticket, None, ("busy", str(exc)))
             except Exception as exc:
@@ -71,8 +82,8 @@ def main() -> None:
 class WriterProcess(Supervised):
     """`write(rows, cursors)` like `store.insert_prepared`, done by a child process.
 
-    One caller at a time (the pipeline keeps one write in flight); while it waits for the child
-    it holds no GIL."""
+    Batches are waited for in the order they were submitted; while a worker thread waits for
+    the child it holds no GIL."""
 
     what = "the writer process"
     instead = "writing in the ingest process"
@@ -88,24 +99,37 @@ class WriterProcess(Supervised):
             raise ValueError("an in-memory database cannot be written from another process")
         self._store = store
         self._ticket = 0
+        self._lock = threading.Lock()
+        """A batch is submitted (in one worker thread) while the one before is waited for (in
+        another): sending, and replacing a dead child, happen under this lock."""
         super().__init__(
             "smcc.store.writer", store.path, restart_delay=restart_delay, max_restarts=max_restarts
         )
 
-    def write(
+    def submit(
         self, rows: PreparedBatch, cursors: dict[str, str | None] | None = None
-    ) -> BatchResult:
-        """Store the rows and the cursors in one transaction; sqlite3.OperationalError when the
-        database is locked or full (as `Store.insert_prepared`)."""
-        child = self._live_child()
-        if child is not None:
-            self._ticket += 1
-            ticket = self._ticket
-            sent = child.send((ticket, rows, cursors))
-            answer = child.receive(ticket, ANSWER_SECONDS) if sent else None
-            if answer is None:
-                self._lost(child)
-            else:
+    ) -> Callable[[], BatchResult]:
+        """Send a batch to the child now; the call returned waits for it to be stored and
+        returns what `Store.insert_prepared` would. That call raises sqlite3.OperationalError
+        when the database is locked or full; calling it again sends the batch again.
+
+        The pipeline submits the next batch while the one before is being written, so that the
+        child never waits for it; it calls the returned calls in the order of submission."""
+        sent = self._send(rows, cursors, again=False)
+
+        def finish() -> BatchResult:
+            nonlocal sent
+            while True:
+                current = sent if sent is not None else self._send(rows, cursors, again=True)
+                sent = None
+                if current is None:
+                    break
+                child, ticket = current
+                answer = child.receive(ticket, ANSWER_SECONDS)
+                if answer is None:
+                    with self._lock:
+                        self._lost(child)
+                    break
                 _, result, error = answer
                 if error is None:
                     assert isinstance(result, BatchResult)
@@ -113,9 +137,33 @@ class WriterProcess(Supervised):
                 kind, message = error
                 if kind == "busy":
                     raise sqlite3.OperationalError(message)
-                # Not the database's state but a failure in the child: the ingest process tries
-                # the batch itself (and reports what goes wrong there).
-        return self._store.insert_prepared(rows, cursors)
+                if kind != "skipped":  # a batch before this one failed: it is stored now
+                    # Not the database's state but a failure in the child: the ingest process
+                    # tries the batch itself (and reports what goes wrong there).
+                    break
+            return self._store.insert_prepared(rows, cursors)
+
+        return finish
+
+    def write(
+        self, rows: PreparedBatch, cursors: dict[str, str | None] | None = None
+    ) -> BatchResult:
+        """Store the rows and the cursors in one transaction, as `Store.insert_prepared`."""
+        return self.submit(rows, cursors)()
+
+    def _send(
+        self, rows: PreparedBatch, cursors: dict[str, str | None] | None, *, again: bool
+    ) -> tuple[ChildProcess, int] | None:
+        with self._lock:
+            child = self._live_child()
+            if child is None:
+                return None
+            self._ticket += 1
+            ticket = self._ticket
+            if not child.send((ticket, again, rows, cursors)):
+                self._lost(child)
+                return None
+            return child, ticket
 
 
 if __name__ == "__main__":

@@ -187,7 +187,8 @@ def test_a_locked_database_is_reported_and_later_batches_wait_for_the_retry(
         writer_mod.serve(jobs(), answers.append)
     finally:
         other.close()
-    [busy, skipped, first, second] = answers
+    [ready, busy, skipped, first, second] = answers
+    assert ready == (0, None, None)  # set up: the first answer, before any job
     assert busy[:2] == (1, None)
     assert busy[2][0] == "busy"
     assert "locked" in busy[2][1]
@@ -327,5 +328,16 @@ def test_a_child_restarted_from_a_passing_thread_outlives_that_thread(store: Sto
         assert writer.offloaded
         assert writer.write(_rows(10, 10), {"demo": "1"}).inserted == 10
         assert writer.child_pid == restarted
+    finally:
+        writer.close()
+
+
+def test_wait_ready_says_when_the_child_is_set_up(store: Store) -> None:
+    writer = _writer(store, restart_delay=60.0)
+    try:
+        assert writer.wait_ready(30)
+        assert writer.write(_rows(0, 10), {"demo": "0"}).inserted == 10
+        _kill(writer)
+        assert not writer.wait_ready(1)
     finally:
         writer.close()

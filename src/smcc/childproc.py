@@ -272,6 +272,11 @@ class ChildProcess:
                 return item
             # an earlier ticket's answer that nobody waited for (its job was abandoned)
 
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait until the child has set itself up (imports, models, database): its `serve`
+        answers ticket READY first. False if it died or took longer than `timeout`."""
+        return self.receive(READY, timeout) is not None
+
     def why_dead(self) -> str:
         """A one-line reason for the log: exit code and the last line the child wrote."""
         if self.hung is not None:
@@ -312,6 +317,10 @@ class ChildProcess:
         self.stop()
 
 
+READY: Final = 0
+"""The ticket of the answer a child gives once it is set up (jobs' tickets start at 1)."""
+
+
 class Supervised:
     """A ChildProcess that is replaced when it dies, at most `max_restarts` times and
     `restart_delay` seconds apart (a child that dies at once is not restarted in a loop).
@@ -343,6 +352,11 @@ class Supervised:
     def child_pid(self) -> int | None:
         """The process id of the current child, or None while the work is done in-process."""
         return self._child.pid if self.offloaded and self._child is not None else None
+
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        """Wait until the child is set up, so that a measurement leaves its start-up out."""
+        child = self._child
+        return child is not None and not child.dead and child.wait_ready(timeout)
 
     def close(self) -> None:
         """Stop the child (it also stops on its own when this process exits)."""

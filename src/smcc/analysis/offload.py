@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
 from smcc.analysis.analyzer import MentionAnalyzer, Result, apply_results
-from smcc.childproc import Supervised, child_main
+from smcc.childproc import READY, Supervised, child_main
 from smcc.config import Brand
 from smcc.models import Mention
 
@@ -54,6 +54,7 @@ def serve(requests: Iterator[Any], answer: Callable[[object], None]) -> None:
     parent closes the pipe."""
     languages, brands, competitors = next(requests)
     analyzer = MentionAnalyzer(languages, brands, competitors)
+    answer((READY, None, None))
     job: _Job
     for job in requests:
         ticket, texts, tagged = job

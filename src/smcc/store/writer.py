@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
-from smcc.childproc import ChildProcess, Supervised, child_main
+from smcc.childproc import READY, ChildProcess, Supervised, child_main
 from smcc.store.store import BatchResult, PreparedBatch, Store
 
 MAX_RESTARTS: Final = 5
@@ -56,6 +56,7 @@ def serve(requests: Iterator[Any], answer: Callable[[object], None]) -> None:
         # mention).
         store.set_pragma("foreign_keys", "OFF")
         store.set_pragma("wal_autocheckpoint", str(CHECKPOINT_PAGES))
+        answer((READY, None, None))
         failed = False
         job: _Job
         for job in requests:

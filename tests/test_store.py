@@ -633,6 +633,51 @@ def test_rollups_add_up_across_batches(store: Store) -> None:
     assert [r["minute"] for r in store.rollups(T0 + timedelta(minutes=1))] == ["2026-11-23T08:01"]
 
 
+def _rollups_from_mentions(store: Store) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """The rollups recomputed in SQL from the stored mentions (as the writer once did)."""
+    return {
+        tuple(r[:5]): (r[5], pytest.approx(r[6]), r[7])
+        for r in store.conn.execute(
+            "SELECT substr(created_at, 1, 16), source, coalesce(brand, ''), "
+            "coalesce(language, ''), coalesce(tier, 0), count(*), coalesce(sum(sentiment), 0), "
+            "count(sentiment) FROM mentions GROUP BY 1, 2, 3, 4, 5"
+        )
+    }
+
+
+def _rollups_stored(store: Store) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    return {
+        tuple(r[:5]): tuple(r[5:])
+        for r in store.conn.execute(
+            "SELECT minute, source, brand, language, tier, count, sentiment_sum, sentiment_n "
+            "FROM rollups"
+        )
+    }
+
+
+def test_rollups_count_a_key_repeated_in_a_batch_once(store: Store) -> None:
+    """Rollups are summed before the write (prepare_batch); when the database keeps only some
+    rows of a batch (a key given twice, or stored before) they count exactly the rows kept:
+    the first of a repeated key, as INSERT … ON CONFLICT DO NOTHING keeps it."""
+    minute = T0 + timedelta(seconds=5)
+    store.insert_batch([mention("1", at=minute, tier=1, sentiment=-0.5, language="id")])
+    store.insert_batch(
+        [
+            mention("1", at=minute, tier=1, sentiment=-0.5, language="id"),  # stored before
+            mention("2", at=minute, tier=2, sentiment=0.5, language="en"),
+            mention("2", at=minute, tier=3, sentiment=0.9, language="nl"),  # same key again
+            mention("3", at=minute + timedelta(minutes=2), tier=1, language="ru"),
+        ]
+    )
+    assert store.count_mentions() == 3
+    assert _rollups_stored(store) == _rollups_from_mentions(store)
+    assert _rollups_stored(store)[("2026-11-23T08:00", "demo", "Nusantel", "en", 2)] == (
+        1,
+        0.5,
+        1,
+    )
+
+
 @pytest.fixture
 def stocked(store: Store) -> Store:
     store.insert_batch(

@@ -103,6 +103,13 @@ def test_the_child_stores_what_the_ingest_process_would(store: Store, tmp_path: 
     assert results[1].first_id == 301
     assert _contents(Path(store.path)) == _written_here(tmp_path, BATCHES)
     assert _contents(Path(store.path))["search"]  # the full-text index was filled
+    grouped = store.conn.execute(
+        "SELECT substr(created_at, 1, 16), source, coalesce(brand, ''), coalesce(language, ''), "
+        "coalesce(tier, 0), count(*), 0.0, count(sentiment) FROM mentions "
+        "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
+    ).fetchall()
+    assert len(grouped) > 10  # brands × languages
+    assert _contents(Path(store.path))["rollups"] == [tuple(r) for r in grouped]
 
 
 def test_a_batch_the_child_committed_before_dying_is_not_stored_twice(

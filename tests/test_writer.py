@@ -184,11 +184,11 @@ def test_a_locked_database_is_reported_and_later_batches_wait_for_the_retry(
 
     def jobs() -> Iterator[object]:
         yield str(path)
-        yield (1, False, _rows(0, 10), {"demo": "0"})
-        yield (2, False, _rows(10, 10), {"demo": "1"})
+        yield (1, False, writer_mod._encode(_rows(0, 10)), {"demo": "0"})
+        yield (2, False, writer_mod._encode(_rows(10, 10)), {"demo": "1"})
         other.execute("ROLLBACK")  # the lock goes away; the parent sends both again, in order
-        yield (3, True, _rows(0, 10), {"demo": "0"})
-        yield (4, False, _rows(10, 10), {"demo": "1"})
+        yield (3, True, writer_mod._encode(_rows(0, 10)), {"demo": "0"})
+        yield (4, False, writer_mod._encode(_rows(10, 10)), {"demo": "1"})
 
     try:
         writer_mod.serve(jobs(), answers.append)
@@ -220,7 +220,8 @@ class _ScriptedChild:
         self.pid = 0
 
     def send(self, message: Any) -> bool:
-        ticket, again, rows, cursors = message
+        ticket, again, encoded, cursors = message
+        rows = writer_mod._decode(encoded)
         self.jobs.append((ticket, again))
         if ticket in self.forced:
             self.answers[ticket] = (ticket, None, self.forced[ticket])

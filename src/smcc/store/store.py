@@ -792,6 +792,12 @@ class Store(OutboxStore):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def checkpoint(self) -> None:
+        """Copy what the write-ahead log holds into the database file, without waiting for
+        readers or the writer (a PASSIVE checkpoint)."""
+        with self.lock:
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
     _PRAGMAS = frozenset({"foreign_keys", "wal_autocheckpoint"})
 
     def set_pragma(self, name: str, value: str) -> None:

@@ -18,6 +18,7 @@ ingest process is killed the child finishes the transaction in hand and exits.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import marshal
 import sqlite3
@@ -35,6 +36,9 @@ RESTART_DELAY: Final = 5.0
 ANSWER_SECONDS = 120.0
 """How long a batch waits for the child before it counts as hung (a write waits up to the busy
 timeout, 10 s, for another process's transaction; two minutes means stopped, not slow)."""
+
+YOUNG_COLLECTION_EVERY: Final = 50_000
+"""The child's threshold for collecting the youngest generation (as the pipeline's)."""
 
 _Job = tuple[int, bool, bytes, dict[str, str | None] | None]
 
@@ -106,6 +110,10 @@ def serve(requests: Iterator[Any], answer: Callable[[object], None]) -> None:
     already queued here while one is written: after a failure every job is skipped until one
     comes marked `again` (sent again by the parent once everything before it is stored)."""
     path: str = next(requests)
+    # Each batch arrives as ≈ 2,000 row tuples, freed by reference counting once written: with
+    # Python's default threshold the young generation was collected every 700 of them, for
+    # nothing (0.2 µs a mention); cyclic garbage is still collected.
+    gc.set_threshold(YOUNG_COLLECTION_EVERY, *gc.get_threshold()[1:])
     with Store.open(path, create=False) as store:
         # This connection only runs insert_prepared, whose author ids come from the authors
         # table in the same statement: the foreign key check could never fail (≈ 1.3 µs a

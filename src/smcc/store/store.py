@@ -676,7 +676,13 @@ def _check_contents(conn: sqlite3.Connection, path: Path) -> None:
         )
 
 
-def _connect(path: str) -> sqlite3.Connection:
+PAGE_SIZE = 8192
+"""Bytes a page of a new database (SQLite's default is 4,096): the writer's CPU time a mention is
+≈ 0.8 µs less (bench/ingest.py; fewer pages to write to the log and copy back, less kernel
+time). An existing database keeps its page size."""
+
+
+def _connect(path: str, *, new: bool = False) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(
             path,
@@ -688,6 +694,8 @@ def _connect(path: str) -> sqlite3.Connection:
         raise StoreError(f"{path}: cannot open database ({exc})") from None
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    if new:  # before the log exists: a database in WAL mode cannot change its page size
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
     if path != ":memory:":
         conn.execute("PRAGMA journal_mode = WAL")
     # NORMAL is durable against process crashes in WAL mode; only an OS crash or power loss
@@ -743,6 +751,7 @@ class Store(OutboxStore):
     def open(cls, path: Path | str, *, create: bool = True) -> Store:
         """Open (and create or migrate) the database at `path`; ':memory:' for tests."""
         memory = str(path) == ":memory:"
+        new = False
         if not memory:
             p = Path(path)
             if p.is_dir():
@@ -755,11 +764,12 @@ class Store(OutboxStore):
             elif not create:
                 raise StoreError(f"{p}: no such database; run `smcc ingest` first")
             else:
+                new = True
                 try:
                     p.parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
                     raise StoreError(f"{p.parent}: cannot create ({exc.strerror})") from None
-        store = cls(_connect(str(path)), str(path))
+        store = cls(_connect(str(path), new=new), str(path))
         store._migrate()
         return store
 

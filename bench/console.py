@@ -97,6 +97,10 @@ def build(count: int, rebuild: bool) -> Path:
             store.insert_batch(batch)
             print(f"\rbuilding {start + len(batch):,}/{count:,}", end="", flush=True)
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    # The log of the database this one replaces would be read as this one's (a log of another
+    # page size reads as "malformed"; one of the same size would be replayed into it).
+    for stale in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        stale.unlink(missing_ok=True)
     building.rename(path)
     print(f"\ndatabase: {path} (built in {time.perf_counter() - started:.0f} s)")
     return path

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import io
 import os
 import signal
@@ -13,13 +12,13 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from console_app import console_app, until
 from console_seed import console_config, seeded_store
+from demo_batches import demo_batch
 from smcc import ingest as ingest_mod
 from smcc.analysis import offload
 from smcc.analysis.analyzer import MentionAnalyzer
@@ -27,31 +26,13 @@ from smcc.analysis.offload import AnalyserProcess
 from smcc.analysis.terms import TermExtractor
 from smcc.config import PipelineSettings, default_config
 from smcc.models import Mention
-from smcc.pipeline import Pipeline, PipelineStats, normalise
+from smcc.pipeline import Pipeline, PipelineStats
 from smcc.rules import RuleEngine
 from smcc.sources import build_sources
 from smcc.sources.base import Fetched, Source
-from smcc.sources.demo import DemoCatalog, demo_mentions
 from smcc.store import Store
 from smcc.tui.ingester import BackgroundIngest
 from smcc.tui.screens.main import MainScreen
-
-T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-SEED = 7
-
-
-@functools.cache
-def _catalog() -> DemoCatalog:
-    config = default_config()
-    return DemoCatalog.build(
-        "demo", config.brands, config.competitors, list(config.analysis.languages)
-    )
-
-
-def _demo(start: int, count: int) -> list[Mention]:
-    mentions = demo_mentions(SEED, start, count, _catalog(), T0)
-    normalise(mentions)
-    return mentions
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +46,7 @@ def offloaded() -> Iterator[AnalyserProcess]:
 def test_same_results_as_in_process(offloaded: AnalyserProcess) -> None:
     config = default_config()
     local = MentionAnalyzer(config.analysis.languages, config.brands, config.competitors)
-    here, there = _demo(0, 600), _demo(0, 600)
+    here, there = demo_batch(0, 600), demo_batch(0, 600)
     for i in range(0, 600, 200):
         local.analyse(here[i : i + 200])
         offloaded.analyse(there[i : i + 200])
@@ -103,26 +84,26 @@ def test_a_dead_child_falls_back_to_the_same_answers_and_is_restarted(
 ) -> None:
     process = _analyser(restart_delay=0.0)
     try:
-        process.analyse(_demo(0, 50))
+        process.analyse(demo_batch(0, 50))
         assert process.offloaded
         first = _kill(process)
         # the batch sent to the dead child is analysed here, with the same answers
-        batch = _demo(50, 50)
+        batch = demo_batch(50, 50)
         finish = process.submit(batch)
         finish()
         assert [m.model_dump() for m in batch] == [
-            m.model_dump() for m in _in_process(_demo(50, 50))
+            m.model_dump() for m in _in_process(demo_batch(50, 50))
         ]
         died = [r.getMessage() for r in caplog.records if "analyse process died" in r.getMessage()]
         assert len(died) == 1
         assert "exit code -9" in died[0]
         # the next batch goes to a new child
-        batch = _demo(100, 50)
+        batch = demo_batch(100, 50)
         process.analyse(batch)
         assert process.offloaded
         assert process.child_pid not in (None, first)
         assert [m.model_dump() for m in batch] == [
-            m.model_dump() for m in _in_process(_demo(100, 50))
+            m.model_dump() for m in _in_process(demo_batch(100, 50))
         ]
     finally:
         process.close()
@@ -136,21 +117,21 @@ def test_a_hung_child_is_stopped_and_its_batch_analysed_here(
     monkeypatch.setattr(offload, "ANSWER_SECONDS", 0.5)
     process = _analyser(restart_delay=0.0)
     try:
-        process.analyse(_demo(0, 20))
+        process.analyse(demo_batch(0, 20))
         hung = process.child_pid
         assert hung is not None
         os.kill(hung, signal.SIGSTOP)
-        batch = _demo(20, 20)
+        batch = demo_batch(20, 20)
         process.analyse(batch)
         assert [m.model_dump() for m in batch] == [
-            m.model_dump() for m in _in_process(_demo(20, 20))
+            m.model_dump() for m in _in_process(demo_batch(20, 20))
         ]
         said = [r.getMessage() for r in caplog.records if "analyse process died" in r.getMessage()]
         assert len(said) == 1
         assert "no answer in 0.5 s" in said[0]
         with pytest.raises(ProcessLookupError):  # killed and reaped, not left stopped
             os.kill(hung, 0)
-        process.analyse(_demo(40, 20))
+        process.analyse(demo_batch(40, 20))
         assert process.child_pid not in (None, hung)
     finally:
         process.close()
@@ -159,14 +140,14 @@ def test_a_hung_child_is_stopped_and_its_batch_analysed_here(
 def test_without_restarts_left_the_stage_stays_in_process() -> None:
     process = _analyser(restart_delay=0.0, max_restarts=0)
     try:
-        process.analyse(_demo(0, 20))
+        process.analyse(demo_batch(0, 20))
         _kill(process)
         for start in (20, 40):
-            batch = _demo(start, 20)
+            batch = demo_batch(start, 20)
             process.analyse(batch)
             assert not process.offloaded
             assert [m.model_dump() for m in batch] == [
-                m.model_dump() for m in _in_process(_demo(start, 20))
+                m.model_dump() for m in _in_process(demo_batch(start, 20))
             ]
     finally:
         process.close()
@@ -179,10 +160,10 @@ def test_a_child_that_cannot_start_means_in_process(
     process = _analyser()
     try:
         assert not process.offloaded
-        batch = _demo(0, 30)
+        batch = demo_batch(0, 30)
         process.analyse(batch)
         assert [m.model_dump() for m in batch] == [
-            m.model_dump() for m in _in_process(_demo(0, 30))
+            m.model_dump() for m in _in_process(demo_batch(0, 30))
         ]
         assert any("cannot start the analyse process" in r.getMessage() for r in caplog.records)
     finally:
@@ -239,7 +220,7 @@ class _SlowDemo(Source):
         start = int(cursor) + 1 if cursor is not None else 0
         for first in range(start, self.count, self.page):
             size = min(self.page, self.count - first)
-            yield Fetched(_demo(first, size), str(first + size - 1))
+            yield Fetched(demo_batch(first, size), str(first + size - 1))
             await asyncio.sleep(self.pause)
 
 

@@ -3,7 +3,6 @@ survive the child's death, hang and failures without losing or doubling anything
 
 from __future__ import annotations
 
-import functools
 import os
 import signal
 import sqlite3
@@ -12,36 +11,20 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from smcc.config import default_config
-from smcc.pipeline import normalise
-from smcc.sources.demo import DemoCatalog, demo_mentions
+from demo_batches import demo_batch
 from smcc.store import PreparedBatch, Store, prepare_batch
 from smcc.store import store as store_mod
 from smcc.store import writer as writer_mod
 from smcc.store.writer import WriterProcess
 
-T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-SEED = 7
-
-
-@functools.cache
-def _catalog() -> DemoCatalog:
-    config = default_config()
-    return DemoCatalog.build(
-        "demo", config.brands, config.competitors, list(config.analysis.languages)
-    )
-
 
 def _rows(start: int, count: int) -> PreparedBatch:
-    mentions = demo_mentions(SEED, start, count, _catalog(), T0)
-    normalise(mentions)
-    return prepare_batch(mentions)
+    return prepare_batch(demo_batch(start, count))
 
 
 def _contents(path: Path) -> dict[str, list[tuple[Any, ...]]]:

@@ -8,8 +8,8 @@ Children are started with `subprocess` pipes, not `multiprocessing`: multiproces
 `sys.stderr`'s file descriptor to the child, and under the console (Textual) `sys.stderr` has
 none. Messages are length-prefixed pickles (4 bytes, big-endian, then the pickle); the child's
 stderr goes to a temporary file whose last line explains a crash in the log. A child exits when
-its stdin closes: when the parent stops, and also when the parent is killed (the kernel closes its
-pipes), after it finished the job in hand.
+its stdin closes (the parent stops), and is killed the moment the parent dies (Linux; elsewhere it
+exits when the kernel closes the dead parent's pipes, after the job in hand).
 """
 
 from __future__ import annotations

@@ -12,7 +12,12 @@ cursors. If the child dies or hangs, the batch goes to the ingest process's own 
 child had committed it before dying, writing it again stores nothing twice (the mentions' unique
 keys; author counts, rollups and the full-text index count only new rows) and sets the same
 cursors. A child that cannot be used is replaced (see `smcc.childproc.Supervised`). When the
-ingest process is killed the child finishes the transaction in hand and exits.
+ingest process is killed the child is killed with it (Linux) and the transaction in hand is rolled
+back, as it would have been in-process; elsewhere the child finishes it and exits.
+
+The next batch is sent while one is written, so that the child never waits for the parent; after
+a failed write the child skips what is queued behind it until the parent sends it again (batches
+commit in order: each moves its sources' cursors).
 """
 
 from __future__ import annotations

@@ -6,18 +6,14 @@ process (`python -m smcc.analysis.offload`) runs `MentionAnalyzer.results` on pl
 and brands in, `Result` tuples out, no pydantic objects), while the ingest process goes on
 fetching, triaging and writing.
 
-The child is started with `subprocess` pipes, not `multiprocessing`: multiprocessing hands
-`sys.stderr`'s file descriptor to the child, and under the console (Textual) `sys.stderr` has
-none, so the console could not use it. Messages are length-prefixed pickles (4 bytes, big-endian,
-then the pickle) on the child's stdin and stdout; the child's stderr goes to a temporary file
-whose last line explains a crash in the log.
+How the child is started, spoken to and replaced is `smcc.childproc` (shared with the SQLite
+writer's child, `smcc.store.writer`).
 
-The child only computes: everything stored is still written by the ingest process, in the same
-transaction as the cursors, so crash safety is that of the pipeline. If the child cannot start or
-dies, the batches it had not answered are analysed in-process (same code, same answers) — none is
-lost or analysed twice — the reason is logged in one line, and a new child is started for the
-batches after (at most MAX_RESTARTS times, RESTART_DELAY apart). The child exits when its stdin
-closes: when the ingest process stops, and also when it is killed (the kernel closes its pipes).
+The child only computes: what it found is stored with the batch, in the same transaction as the
+cursors, so crash safety is that of the pipeline. If the child cannot start, dies or hangs, the
+batches it had not answered are analysed in-process (same code, same answers) — none is lost or
+analysed twice — the reason is logged in one line, and a new child is started for the batches
+after (at most MAX_RESTARTS times, RESTART_DELAY apart).
 """
 
 from __future__ import annotations

@@ -205,3 +205,37 @@ def test_watcher_clears_when_the_stream_goes_quiet(tmp_path: Path) -> None:
         clock.now = T0 + timedelta(minutes=10)
         watcher.step()
         assert store.active_alerts() == []
+
+
+def test_a_batch_committed_while_the_watcher_looks_is_not_half_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watcher's "now" is the latest mention it read; the minutes it then reads must be of
+    that same moment. A batch another process commits in between (the writer commits while the
+    watcher looks) would fill the minute still filling ahead of "now", and ten seconds of a
+    minute with the whole minute's mentions read as a spike (seen once in CI: a quiet demo hour
+    raised one)."""
+    cfg = config(1)
+    clock = Clock()
+    start = T0 - timedelta(hours=1)
+    with Store.open(tmp_path / "w.db") as store:
+        watcher = AlertWatcher(store, cfg, clock=clock)
+        _store_with(store, _mentions("Kopi Senja", "kopi senja enak", start, 10, 60))
+        assert watcher.step() == []
+        # the first ten seconds of the next minute are stored when the watcher looks ...
+        _store_with(store, _mentions("Kopi Senja", "kopi senja enak", T0, 60, 1)[:10])
+        rest = _mentions("Kopi Senja", "kopi senja enak", T0, 60, 1)[10:]
+        other = store.another()
+        read_latest = Store.latest_mention
+
+        def then_the_rest_lands(self: Store, after_id: int = 0) -> tuple[int, datetime] | None:
+            latest = read_latest(self, after_id)
+            if rest:
+                _store_with(other, rest)  # ... and the rest of that minute lands at once
+                rest.clear()
+            return latest
+
+        monkeypatch.setattr(Store, "latest_mention", then_the_rest_lands)
+        assert watcher.step() == []
+        other.close()
+        assert store.alerts(include_cleared=True) == []

@@ -152,6 +152,22 @@ class AlertWatcher:
     def step(self) -> list[Alert]:
         """Catch up with what was stored since the last step; returns the alerts raised."""
         store = self._store
+        # "now" comes from the latest mention, and the minutes read must be of that same moment:
+        # a batch committed in between would fill the minute still filling ahead of "now" (its
+        # first seconds read with the whole minute's mentions: a false spike, seen in CI).
+        with store.snapshot():
+            now = self._look(store)
+        if now is None:
+            return []
+        raised: list[Alert] = []
+        for at in self._moments(now):
+            raised += self._evaluate(at)
+        self._evaluated = now
+        self._prune(now)
+        return raised
+
+    def _look(self, store: Store) -> datetime | None:
+        """Read what is new (in one snapshot: see `step`); the watcher's "now", if any."""
         latest = store.latest_mention(self._last_id)
         if latest is not None:
             self._last_id = latest[0]
@@ -160,19 +176,14 @@ class AlertWatcher:
             self._seen_at = self.clock()
         now = self.now()
         if now is None:
-            return []
+            return None
         if not self._started:
             self._adopt_active()
             span = store.rollup_span()
             self._history_start = span[0] if span else None
             self._started = True
         self._load(now)
-        raised: list[Alert] = []
-        for at in self._moments(now):
-            raised += self._evaluate(at)
-        self._evaluated = now
-        self._prune(now)
-        return raised
+        return now
 
     def _moments(self, now: datetime) -> list[datetime]:
         """Minute boundaries since the last evaluation (whole minutes), then `now` itself."""

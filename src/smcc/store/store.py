@@ -818,6 +818,17 @@ class Store(OutboxStore):
             self.conn.execute(f"PRAGMA {name} = {value}")
 
     @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads that all see the database as it was at the first of them (a read transaction:
+        what other connections commit meanwhile stays out of sight until the block ends)."""
+        with self.lock:
+            self.conn.execute("BEGIN DEFERRED")
+            try:
+                yield
+            finally:
+                self.conn.execute("COMMIT")
+
+    @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction; rolled back if the block raises."""
         with self.lock:

@@ -44,6 +44,21 @@ def standin_config(name: str, kind: str, base_url: str) -> Config:
     )
 
 
+X_CREDENTIALS = {
+    "CONSUMER_KEY": "ck",
+    "CONSUMER_SECRET": "cs",
+    "ACCESS_TOKEN": "12-at",
+    "ACCESS_TOKEN_SECRET": "ats",
+    "BEARER_TOKEN": "AAAA-bearer-0123456789",
+}
+"""The stand-in X account's credentials, as `SMCC_X_<FIELD>` gives them to a source named x."""
+
+
+def x_credentials_env() -> dict[str, str]:
+    """X_CREDENTIALS as environment variables, for monkeypatch.setenv."""
+    return {f"SMCC_X_{field_name}": value for field_name, value in X_CREDENTIALS.items()}
+
+
 def customer_post(name: str, kind: str) -> Mention:
     """The customer's post on source `name` (of type `kind`) that a test replies to."""
     return Mention(

@@ -28,6 +28,7 @@ from platform_standins import (
     XStandIn,
     customer_post,
     standin_config,
+    x_credentials_env,
 )
 from smcc.config import Config
 from smcc.models import Mention, OutboxItem, OutboxState, Status
@@ -139,14 +140,8 @@ async def test_mastodon_in_doubt_then_deleted_with_the_key_says_it_may_be_there(
 
 
 async def test_x(monkeypatch: pytest.MonkeyPatch) -> None:
-    for field_name, value in {
-        "CONSUMER_KEY": "ck",
-        "CONSUMER_SECRET": "cs",
-        "ACCESS_TOKEN": "12-at",
-        "ACCESS_TOKEN_SECRET": "ats",
-        "BEARER_TOKEN": "AAAA-bearer-0123456789",
-    }.items():
-        monkeypatch.setenv(f"SMCC_X_{field_name}", value)
+    for name, value in x_credentials_env().items():
+        monkeypatch.setenv(name, value)
     with LoopbackServer() as server:
         x = XStandIn(server)
         x.deleted.add("1850000000000000001")

@@ -18,6 +18,7 @@ from platform_standins import (
     XStandIn,
     customer_post,
     standin_config,
+    x_credentials_env,
 )
 from smcc.models import OutboxState
 from smcc.outbox import Outbox, Sender
@@ -102,14 +103,8 @@ async def test_bluesky_reply_after_a_lost_response_is_found_not_resent(
 async def test_x_reply_after_a_lost_response_is_found_not_resent(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for field_name, value in {
-        "CONSUMER_KEY": "ck",
-        "CONSUMER_SECRET": "cs",
-        "ACCESS_TOKEN": "12-at",
-        "ACCESS_TOKEN_SECRET": "ats",
-        "BEARER_TOKEN": "AAAA-bearer-0123456789",
-    }.items():
-        monkeypatch.setenv(f"SMCC_X_{field_name}", value)
+    for name, value in x_credentials_env().items():
+        monkeypatch.setenv(name, value)
     with LoopbackServer() as server:
         x = XStandIn(server)
         config = standin_config("x", "twitter", server.base_url)

@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from textual import work
 from textual.screen import Screen
+from textual.worker import Worker
 
 from smcc.tui.commands import ConsoleCommands
 from smcc.tui.data import ConsoleData
@@ -66,7 +67,11 @@ class ConsoleApp(FailureShowingApp[None]):
             self.notify(problem, severity="warning", markup=False, timeout=10)
         self.set_interval(self._poll_interval, self.poll)
         if getattr(self.screen, "outbox_notices", False):
-            self.run_worker(self.notices.start(), group="outbox-notices", exit_on_error=False)
+            # A coroutine function, not a coroutine (see OutboxNotices.changed).
+            worker: Worker[None] = self.run_worker(
+                self.notices.start, group="outbox-notices", exit_on_error=False
+            )
+            del worker
 
     def poll(self) -> None:
         if not self._polling:  # a slow look (database busy) is not stacked up behind

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from textual.app import App
 from textual.notifications import SeverityLevel
+from textual.worker import Worker
 
 from smcc.models import Event, OutboxItem
 from smcc.tui.data import ConsoleData
@@ -75,7 +76,13 @@ class OutboxNotices:
             self._again = True
             return
         self._busy = True
-        self.app.run_worker(self._look(), group="outbox-notices", exit_on_error=False)
+        # The coroutine function, not a coroutine: a worker the closing app never starts then
+        # leaves no "coroutine was never awaited" behind (seen in CI after a crash test). The
+        # annotation lets mypy infer the worker's result from an async method.
+        worker: Worker[None] = self.app.run_worker(
+            self._look, group="outbox-notices", exit_on_error=False
+        )
+        del worker
 
     async def _look(self) -> None:
         while True:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
 
@@ -386,6 +386,7 @@ class PreparedBatch:
     """The rollups rows of the whole batch (`rollup_rows(mentions)`); None: not summed yet."""
 
 
+_Row = TypeVar("_Row", bound=tuple[Any, ...])
 RollupRow = tuple[str, str, str, str, int, int, float, int]
 """(minute, source, brand, language, tier, count, sentiment sum, scored): a rollups row."""
 
@@ -407,17 +408,23 @@ def rollup_rows(rows: Iterable[tuple[Any, ...]]) -> list[RollupRow]:
     return [(*key, c, s, n) for key, (c, s, n) in sums.items()]
 
 
-def _first_new(rows: Iterable[tuple[Any, ...]], new: set[tuple[str, str]]) -> list[Any]:
-    """The rows (mention rows or term sets: source and external id first) that the batch stored:
-    of a key given twice, the first (INSERT … ON CONFLICT DO NOTHING kept that one)."""
+def _stored_and_not(
+    rows: Iterable[_Row], new: set[tuple[str, str]]
+) -> tuple[list[_Row], list[_Row]]:
+    """The rows (mention rows or term sets: source and external id first) that the batch stored,
+    and those it did not. `new` holds the keys stored by this batch; of a key given twice in it,
+    the first row was stored (INSERT … ON CONFLICT DO NOTHING keeps that one)."""
     left = set(new)
-    out = []
+    stored: list[_Row] = []
+    not_stored: list[_Row] = []
     for r in rows:
         key = (r[0], r[1])
         if key in left:
             left.discard(key)
-            out.append(r)
-    return out
+            stored.append(r)
+        else:
+            not_stored.append(r)
+    return stored, not_stored
 
 
 def _minute_key(created: str) -> str:
@@ -506,21 +513,12 @@ def _execute_chunked(
         conn.executemany(one, rows[whole:])
 
 
-def _duplicates_by_author(
-    rows: Sequence[tuple[Any, ...]], new: set[tuple[str, str]]
-) -> list[tuple[int, str, str]]:
-    """(how many, source, handle) of the rows in `rows` that were not stored as new mentions.
-
-    `new` holds the keys stored by this batch; a key given twice in the batch is new once."""
-    left = set(new)
+def _count_by_author(rows: Iterable[tuple[Any, ...]]) -> list[tuple[int, str, str]]:
+    """(how many, source, handle) of mention rows, per author."""
     counts: dict[tuple[str, str], int] = {}
     for r in rows:
-        key = (r[0], r[1])
-        if key in left:
-            left.discard(key)
-        else:
-            author = (r[0], r[4])  # the row's source and author handle
-            counts[author] = counts.get(author, 0) + 1
+        author = (r[0], r[4])  # the row's source and author handle
+        counts[author] = counts.get(author, 0) + 1
     return [(n, source, handle) for (source, handle), n in counts.items()]
 
 
@@ -808,15 +806,6 @@ class Store(OutboxStore):
         with self.lock:
             self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
-    _PRAGMAS = frozenset({"foreign_keys", "wal_autocheckpoint"})
-
-    def set_pragma(self, name: str, value: str) -> None:
-        """Set one of a few connection settings (names and values checked: no SQL from outside)."""
-        if name not in self._PRAGMAS or not value.lstrip("-").isalnum():
-            raise ValueError(f"pragma {name} = {value!r} is not one a Store sets")
-        with self.lock:
-            self.conn.execute(f"PRAGMA {name} = {value}")
-
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """Reads that all see the database as it was at the first of them (a read transaction:
@@ -906,6 +895,7 @@ class Store(OutboxStore):
                 "SELECT count(*) FROM mentions WHERE id > ?", (before,)
             ).fetchone()[0]
             new: set[tuple[str, str]] | None = None
+            stored = rows
             if inserted < len(rows):
                 # Some were stored before (a source re-sent them): the authors' counts and the
                 # term rollups take only the new ones.
@@ -915,16 +905,17 @@ class Store(OutboxStore):
                         "SELECT source, external_id FROM mentions WHERE id > ?", (before,)
                     )
                 }
-                conn.executemany(_UNCOUNT_AUTHOR, _duplicates_by_author(rows, new))
+                stored, not_stored = _stored_and_not(rows, new)
+                conn.executemany(_UNCOUNT_AUTHOR, _count_by_author(not_stored))
             if inserted:
                 conn.execute(_INDEX_NEW, (before,))
                 rollups = batch.rollups
                 if new is not None or rollups is None:
-                    rollups = rollup_rows(rows if new is None else _first_new(rows, new))
+                    rollups = rollup_rows(stored)
                 conn.executemany(_ROLLUP_ADD, rollups)
                 terms = batch.terms
                 if new is not None and batch.term_sets:
-                    terms = term_rows(_first_new(batch.term_sets, new))
+                    terms = term_rows(_stored_and_not(batch.term_sets, new)[0])
                 if terms:
                     conn.executemany(_TERM_ROLLUP, terms)
                 self._bump(conn, "mentions")

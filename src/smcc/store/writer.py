@@ -123,8 +123,8 @@ def serve(requests: Iterator[Any], answer: Callable[[object], None]) -> None:
         # This connection only runs insert_prepared, whose author ids come from the authors
         # table in the same statement: the foreign key check could never fail (≈ 1.3 µs a
         # mention).
-        store.set_pragma("foreign_keys", "OFF")
-        store.set_pragma("wal_autocheckpoint", str(CHECKPOINT_PAGES))
+        store.conn.execute("PRAGMA foreign_keys = OFF")
+        store.conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
         answer((READY, None, None))
         checkpoints = Checkpointer(store.another())
         try:
@@ -143,14 +143,13 @@ def _write_jobs(
     job: _Job
     for job in requests:
         ticket, again, encoded, cursors = job
-        rows = _decode(encoded)
         reply: tuple[int, BatchResult | None, tuple[str, str] | None]
         if failed and not again:
             answer((ticket, None, ("skipped", "a batch before it failed")))
             continue
         failed = True
         try:
-            reply = (ticket, store.insert_prepared(rows, cursors), None)
+            reply = (ticket, store.insert_prepared(_decode(encoded), cursors), None)
             failed = False
         except sqlite3.OperationalError as exc:
             reply = (ticket, None, ("busy", str(exc)))
@@ -201,12 +200,17 @@ class WriterProcess(Supervised):
 
         The pipeline submits the next batch while the one before is being written, so that the
         child never waits for it; it calls the returned calls in the order of submission."""
-        sent = self._send(rows, cursors, again=False)
+        encoded: bytes | None = None
+        try:
+            encoded = _encode(rows)
+        except ValueError:  # a value marshal cannot carry (none should be there): write here
+            log.warning("a batch could not be encoded for the writer process; writing it here")
+        sent = None if encoded is None else self._send(encoded, cursors, again=False)
 
         def finish() -> BatchResult:
             nonlocal sent
-            while True:
-                current = sent if sent is not None else self._send(rows, cursors, again=True)
+            while encoded is not None:
+                current = sent if sent is not None else self._send(encoded, cursors, again=True)
                 sent = None
                 if current is None:
                     break
@@ -223,10 +227,11 @@ class WriterProcess(Supervised):
                 kind, message = error
                 if kind == "busy":
                     raise sqlite3.OperationalError(message)
-                if kind != "skipped":  # a batch before this one failed: it is stored now
-                    # Not the database's state but a failure in the child: the ingest process
-                    # tries the batch itself (and reports what goes wrong there).
-                    break
+                if kind == "skipped":  # a batch before this one failed; it is stored now
+                    continue  # send this one again
+                # "error": not the database's state but a failure in the child; the ingest
+                # process tries the batch itself (and reports what goes wrong there).
+                break
             return self._store.insert_prepared(rows, cursors)
 
         return finish
@@ -238,13 +243,10 @@ class WriterProcess(Supervised):
         return self.submit(rows, cursors)()
 
     def _send(
-        self, rows: PreparedBatch, cursors: dict[str, str | None] | None, *, again: bool
+        self, encoded: bytes, cursors: dict[str, str | None] | None, *, again: bool
     ) -> tuple[ChildProcess, int] | None:
-        try:
-            encoded = _encode(rows)
-        except ValueError:  # a value marshal cannot carry (none should be there): write here
-            log.warning("a batch could not be encoded for the writer process; writing it here")
-            return None
+        """Send an encoded batch to the live child (started again if it is time); the child and
+        the job's ticket, or None when there is no child to send it to."""
         with self._lock:
             child = self._live_child()
             if child is None:
